@@ -1,0 +1,1 @@
+//! `agent`: not built yet (see the open issues).

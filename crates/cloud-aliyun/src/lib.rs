@@ -1,0 +1,1 @@
+//! `cloud-aliyun`: not built yet (see the open issues).

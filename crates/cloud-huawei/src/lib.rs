@@ -1,0 +1,1 @@
+//! `cloud-huawei`: not built yet (see the open issues).

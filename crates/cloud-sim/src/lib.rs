@@ -1,0 +1,1 @@
+//! `cloud-sim`: not built yet (see the open issues).

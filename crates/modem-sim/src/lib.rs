@@ -1,0 +1,1 @@
+//! `modem-sim`: not built yet (see the open issues).

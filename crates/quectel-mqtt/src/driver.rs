@@ -1,0 +1,265 @@
+//! The thin tokio driver: one task owns the port and a [`Session`]; cloneable [`Client`]
+//! handles submit commands to it from any number of tasks, and [`Client::events`] yields
+//! what the module reports on its own (messages, link-state changes, pings).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), quectel_mqtt::Error> {
+//! use quectel_mqtt::commands::{Open, Connect, Publish};
+//! let port = quectel_mqtt::driver::open_serial("/dev/ttyUSB2", 115_200).expect("port");
+//! let (client, _task) = quectel_mqtt::driver::Client::spawn(port);
+//! client.execute(Open::new(0, "iot-as-mqtt.cn-shanghai.aliyuncs.com", 1883)).await?;
+//! client.execute(Connect::new(0, "dev1").with_login("user", "pass")).await?;
+//! client.publish(0, "topic/pub", 1, false, &b"hello"[..]).await?;
+//! # Ok(()) }
+//! ```
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::error::{Error, ParamError};
+use crate::request::{Request, Response, Timing};
+use crate::session::{ClientState, Event, RequestId, Session, SessionConfig};
+use crate::Command;
+
+/// Builds a request inside the driver task, where the client's timing and free msgids are known.
+type Build = Box<dyn FnOnce(&mut Session) -> Result<Request, ParamError> + Send>;
+
+enum Op {
+    Submit { build: Build, reply: oneshot::Sender<Result<Response, Error>> },
+    State { client: u8, reply: oneshot::Sender<(ClientState, usize)> },
+}
+
+/// What the driver reports besides command results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DriverEvent {
+    /// A URC no command consumed (`+QMTRECV`, `+QMTSTAT`, `+QMTPING`, `RDY`, other lines).
+    Urc(crate::Urc),
+    /// The decoder skipped an over-long frame.
+    Garbled(String),
+    /// The AT channel stopped answering (a probe after a timeout went unanswered).
+    Unresponsive,
+    /// It answers again.
+    Responsive,
+    /// The port closed or failed; the driver task has ended.
+    PortClosed(String),
+}
+
+/// A handle to the driver task. Cheap to clone; every clone talks to the same port.
+#[derive(Clone)]
+pub struct Client {
+    ops: mpsc::Sender<Op>,
+    events: broadcast::Sender<DriverEvent>,
+}
+
+/// Opens a serial port (8N1, no flow control) for the driver.
+pub fn open_serial(path: &str, baud: u32) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
+    use tokio_serial::SerialPortBuilderExt;
+    tokio_serial::new(path, baud).open_native_async()
+}
+
+impl Client {
+    /// Starts the driver task on `io` with default settings.
+    pub fn spawn<T>(io: T) -> (Client, JoinHandle<()>)
+    where
+        T: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        Client::spawn_with(io, SessionConfig::default())
+    }
+
+    /// Starts the driver task on `io`.
+    pub fn spawn_with<T>(io: T, config: SessionConfig) -> (Client, JoinHandle<()>)
+    where
+        T: AsyncRead + AsyncWrite + Send + 'static,
+    {
+        let (ops_tx, ops_rx) = mpsc::channel(64);
+        let (events, _) = broadcast::channel(1024);
+        let task = tokio::spawn(run(io, Session::new(config), ops_rx, events.clone()));
+        (Client { ops: ops_tx, events }, task)
+    }
+
+    /// Runs a typed command and returns its typed result.
+    pub async fn execute<C>(&self, command: C) -> Result<C::Output, Error>
+    where
+        C: Command + Send + Sync + 'static,
+    {
+        let command = std::sync::Arc::new(command);
+        let builder = command.clone();
+        let response = self
+            .submit(Box::new(move |session: &mut Session| {
+                let timing = builder.client().map(|c| session.timing(c)).unwrap_or_default();
+                builder.request(&timing)
+            }))
+            .await?;
+        command.parse(response)
+    }
+
+    /// Runs a command that needs a fresh msgid of `client` (SUB, UNS, PUBEX with QoS > 0):
+    /// `make` receives the msgid the session allocated.
+    pub async fn execute_with_msgid<C, F>(&self, client: u8, make: F) -> Result<C::Output, Error>
+    where
+        C: Command + Send + Sync + 'static,
+        F: FnOnce(u16) -> C + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel::<std::sync::Arc<C>>();
+        let response = self.submit(Box::new(move |session: &mut Session| {
+            let command = std::sync::Arc::new(make(session.next_msgid(client)));
+            let timing: Timing = command.client().map(|c| session.timing(c)).unwrap_or_default();
+            let request = command.request(&timing);
+            let _ = tx.send(command);
+            request
+        }));
+        let response = response.await;
+        let command = rx.await.map_err(|_| Error::PortClosed("the driver task stopped".into()))?;
+        command.parse(response?)
+    }
+
+    /// Publishes `payload` on `topic` and resolves when `+QMTPUBEX` reports the outcome
+    /// (for QoS 1 and 2: the broker's acknowledgement). Returns the msgid used (0 for QoS 0).
+    pub async fn publish(&self, client: u8, topic: &str, qos: u8, retain: bool, payload: impl Into<Bytes>) -> Result<u16, Error> {
+        let topic = topic.to_owned();
+        let payload = payload.into();
+        if qos == 0 {
+            self.execute(crate::commands::Publish::new(client, 0, 0, retain, topic, payload)).await?;
+            return Ok(0);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.execute_with_msgid(client, move |msgid| {
+            let _ = tx.send(msgid);
+            crate::commands::Publish::new(client, msgid, qos, retain, topic, payload)
+        })
+        .await?;
+        Ok(rx.await.unwrap_or_default())
+    }
+
+    /// Sends a raw request (for commands this crate does not type).
+    pub async fn raw(&self, request: Request) -> Result<Response, Error> {
+        self.submit(Box::new(move |_| Ok(request))).await
+    }
+
+    /// The client's connection state and publishes in flight, as the driver has seen them.
+    pub async fn state(&self, client: u8) -> Result<(ClientState, usize), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.ops.send(Op::State { client, reply }).await.map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())
+    }
+
+    /// Events from now on. A receiver that falls more than 1024 events behind loses the
+    /// oldest (`RecvError::Lagged`).
+    pub fn events(&self) -> broadcast::Receiver<DriverEvent> {
+        self.events.subscribe()
+    }
+
+    async fn submit(&self, build: Build) -> Result<Response, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.ops.send(Op::Submit { build, reply }).await.map_err(|_| closed())?;
+        rx.await.map_err(|_| closed())?
+    }
+}
+
+fn closed() -> Error {
+    Error::PortClosed("the driver task stopped".into())
+}
+
+async fn run<T>(io: T, mut session: Session, mut ops: mpsc::Receiver<Op>, events: broadcast::Sender<DriverEvent>)
+where
+    T: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (mut reader, mut writer) = tokio::io::split(io);
+    let mut pending: HashMap<RequestId, oneshot::Sender<Result<Response, Error>>> = HashMap::new();
+    let mut buf = vec![0u8; 4096];
+    let mut ops_open = true;
+    let reason = loop {
+        let mut wrote = false;
+        let mut write_error = None;
+        while let Some(bytes) = session.poll_transmit() {
+            if let Err(e) = writer.write_all(&bytes).await {
+                write_error = Some(e);
+                break;
+            }
+            wrote = true;
+        }
+        if let Some(e) = write_error {
+            break format!("write failed: {e}");
+        }
+        if wrote {
+            if let Err(e) = writer.flush().await {
+                break format!("flush failed: {e}");
+            }
+        }
+        while let Some(event) = session.poll_event() {
+            match event {
+                Event::Completed { id, result } => {
+                    if let Some(reply) = pending.remove(&id) {
+                        let _ = reply.send(result);
+                    }
+                }
+                Event::Urc(urc) => {
+                    let _ = events.send(DriverEvent::Urc(urc));
+                }
+                Event::Garbled(e) => {
+                    let _ = events.send(DriverEvent::Garbled(e.to_string()));
+                }
+                Event::Unresponsive => {
+                    let _ = events.send(DriverEvent::Unresponsive);
+                }
+                Event::Responsive => {
+                    let _ = events.send(DriverEvent::Responsive);
+                }
+            }
+        }
+        if !ops_open && pending.is_empty() && session.queued() == 0 {
+            break "every client handle was dropped".into();
+        }
+        let deadline = session.poll_timeout().map(Instant::from_std);
+        tokio::select! {
+            read = reader.read(&mut buf) => match read {
+                Ok(0) => break "the port reached end of file".into(),
+                Ok(n) => session.handle_input(&buf[..n], Instant::now().into_std()),
+                Err(e) => break format!("read failed: {e}"),
+            },
+            op = ops.recv(), if ops_open => match op {
+                None => ops_open = false,
+                Some(Op::Submit { build, reply }) => match build(&mut session) {
+                    Ok(request) => {
+                        log_request(&request);
+                        let id = session.submit(request, Instant::now().into_std());
+                        pending.insert(id, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(Error::Param(e)));
+                    }
+                },
+                Some(Op::State { client, reply }) => {
+                    let _ = reply.send((session.client_state(client), session.publishes_in_flight(client)));
+                }
+            },
+            _ = sleep_until(deadline), if deadline.is_some() => session.handle_timeout(Instant::now().into_std()),
+        }
+    };
+    tracing::debug!("quectel-mqtt driver stopped: {reason}");
+    for (_, reply) in pending.drain() {
+        let _ = reply.send(Err(Error::PortClosed(reason.clone())));
+    }
+    let _ = events.send(DriverEvent::PortClosed(reason));
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => tokio::time::sleep(Duration::from_secs(3600)).await,
+    }
+}
+
+fn log_request(request: &Request) {
+    if request.secret {
+        tracing::trace!(command = request.name, "sending (parameters hold a secret: not logged)");
+    } else {
+        tracing::trace!(command = request.name, line = %String::from_utf8_lossy(&request.line), "sending");
+    }
+}

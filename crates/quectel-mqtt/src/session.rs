@@ -1,0 +1,575 @@
+//! The sans-IO state machine of one AT port.
+//!
+//! [`Session`] keeps one command on the AT channel at a time, in submission order; answers the
+//! `>` prompt and `CONNECT` with the command's data; recognises URCs wherever they appear
+//! (between a command and its `OK` too); completes commands whose result is a URC (`+QMTOPEN`,
+//! `+QMTCONN`, `+QMTPUBEX`, …) whether that URC comes before or after the `OK`; tracks each
+//! client's connection state and publish window; and never hands a late `OK`/`ERROR` of a
+//! timed-out command to the next one.
+//!
+//! It reads no clock and does no I/O: the caller passes `Instant`s in, feeds received bytes to
+//! [`Session::handle_input`], writes what [`Session::poll_transmit`] returns, calls
+//! [`Session::handle_timeout`] at [`Session::poll_timeout`], and drains [`Session::poll_event`].
+//!
+//! ## Late answers
+//! When a command times out, its final result code may still come. The session then sends a
+//! probe (`AT+CSQ`, whose `+CSQ:` line no other pending command produces) before anything else:
+//! final codes that arrive before the probe's `+CSQ:` line belong to the timed-out command and
+//! are dropped. If the probe is not answered either, queued commands fail with
+//! [`Error::Unresponsive`] and the session keeps probing until the module answers.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+
+use crate::decoder::{DecodeError, Decoder, FinalCode, Frame, RecvFraming};
+use crate::error::Error;
+use crate::request::{Completion, Data, Effect, Info, Request, Response, Timing, UrcKey};
+use crate::urc::{Message, StatCode, Urc, UrcKind};
+use crate::{MAX_CLIENT, PUBLISH_WINDOW};
+
+const CLIENTS: usize = MAX_CLIENT as usize + 1;
+
+/// Identifies a submitted request in [`Event::Completed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// What the session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A submitted request finished.
+    Completed { id: RequestId, result: Result<Response, Error> },
+    /// A URC that completed no command: messages, link state, pings, `RDY`, unknown lines.
+    Urc(Urc),
+    /// The decoder skipped an over-long frame.
+    Garbled(DecodeError),
+    /// The AT channel stopped answering: a probe got no answer.
+    Unresponsive,
+    /// The AT channel answers again after [`Event::Unresponsive`].
+    Responsive,
+}
+
+/// A client's connection state as the session has seen it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClientState {
+    /// No network connection (initially, after `+QMTSTAT`, `QMTCLOSE`, `QMTDISC`, `RDY`).
+    #[default]
+    Closed,
+    Opening,
+    /// `+QMTOPEN: <idx>,0`: the network is open; not yet connected.
+    Open,
+    Connecting,
+    /// `+QMTCONN: <idx>,0,0`.
+    Connected,
+    Disconnecting,
+}
+
+/// Tunables of a session.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Added to every command's maximum response time, for UART pacing and host scheduling.
+    pub slack: Duration,
+    /// How long the probe after a timeout may take.
+    pub probe_timeout: Duration,
+    /// The decoder's bound on one frame.
+    pub max_frame: usize,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { slack: Duration::from_secs(2), probe_timeout: Duration::from_secs(3), max_frame: crate::decoder::DEFAULT_MAX_FRAME }
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    id: RequestId,
+    request: Request,
+    info: Vec<String>,
+    messages: Vec<Message>,
+    urc: Option<Urc>,
+    deadline: Instant,
+    data_sent: bool,
+    echo_seen: bool,
+}
+
+impl Pending {
+    fn response(&mut self) -> Response {
+        Response { info: std::mem::take(&mut self.info), messages: std::mem::take(&mut self.messages), urc: self.urc.take() }
+    }
+
+    fn key(&self) -> Option<UrcKey> {
+        match self.request.completion {
+            Completion::Urc(key) => Some(key),
+            Completion::Final => None,
+        }
+    }
+}
+
+/// What occupies the AT channel.
+#[derive(Debug)]
+enum Channel {
+    Idle,
+    Busy(Pending),
+    /// Sorting out a timed-out command's late answer (see the module docs).
+    Probing { prefix: &'static str, answered: bool, deadline: Instant },
+}
+
+/// The state machine. See the module documentation.
+#[derive(Debug)]
+pub struct Session {
+    config: SessionConfig,
+    decoder: Decoder,
+    rx: BytesMut,
+    queue: VecDeque<(RequestId, Request)>,
+    channel: Channel,
+    /// Commands whose `OK` came and whose result URC has not.
+    awaiting: Vec<Pending>,
+    clients: [ClientState; CLIENTS],
+    timing: [Timing; CLIENTS],
+    next_msgid: [u16; CLIENTS],
+    echo: bool,
+    unresponsive: bool,
+    last_line: Option<Vec<u8>>,
+    events: VecDeque<Event>,
+    transmit: VecDeque<Bytes>,
+    next_id: u64,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Session::new(SessionConfig::default())
+    }
+}
+
+impl Session {
+    pub fn new(config: SessionConfig) -> Self {
+        Session {
+            decoder: Decoder::with_max_frame(config.max_frame),
+            config,
+            rx: BytesMut::new(),
+            queue: VecDeque::new(),
+            channel: Channel::Idle,
+            awaiting: Vec::new(),
+            clients: [ClientState::Closed; CLIENTS],
+            timing: [Timing::default(); CLIENTS],
+            next_msgid: [0; CLIENTS],
+            // Modules power up with echo on (ATE1).
+            echo: true,
+            unresponsive: false,
+            last_line: None,
+            events: VecDeque::new(),
+            transmit: VecDeque::new(),
+            next_id: 0,
+        }
+    }
+
+    /// Queues a request; it is written when the channel is free (and, for a publish, when the
+    /// client's window has room).
+    pub fn submit(&mut self, request: Request, now: Instant) -> RequestId {
+        let id = RequestId(self.next_id);
+        self.next_id += 1;
+        self.queue.push_back((id, request));
+        self.pump(now);
+        id
+    }
+
+    /// Feeds bytes read from the port.
+    pub fn handle_input(&mut self, bytes: &[u8], now: Instant) {
+        self.rx.extend_from_slice(bytes);
+        loop {
+            match self.decoder.decode(&mut self.rx) {
+                Ok(Some(frame)) => self.handle_frame(frame, now),
+                Ok(None) => break,
+                Err(e) => self.events.push_back(Event::Garbled(e)),
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Expires whatever is due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match &self.channel {
+            Channel::Busy(p) if p.deadline <= now => {
+                let Channel::Busy(p) = std::mem::replace(&mut self.channel, Channel::Idle) else { unreachable!() };
+                let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
+                self.settle(p, Err(Error::Timeout { command, after }));
+                self.start_probe(now);
+            }
+            Channel::Probing { deadline, .. } if *deadline <= now => {
+                if !self.unresponsive {
+                    self.unresponsive = true;
+                    self.events.push_back(Event::Unresponsive);
+                }
+                for (id, request) in std::mem::take(&mut self.queue) {
+                    self.complete(id, Err(Error::Unresponsive { command: request.name }));
+                }
+                self.start_probe(now);
+            }
+            _ => {}
+        }
+        let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting).into_iter().partition(|p| p.deadline <= now);
+        self.awaiting = rest;
+        for p in due {
+            let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
+            self.settle(p, Err(Error::Timeout { command, after }));
+        }
+        self.pump(now);
+    }
+
+    /// When [`Session::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let channel = match &self.channel {
+            Channel::Busy(p) => Some(p.deadline),
+            Channel::Probing { deadline, .. } => Some(*deadline),
+            Channel::Idle => None,
+        };
+        channel.into_iter().chain(self.awaiting.iter().map(|p| p.deadline)).min()
+    }
+
+    /// Bytes to write to the port, in order.
+    pub fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.transmit.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    pub fn client_state(&self, client: u8) -> ClientState {
+        self.clients.get(usize::from(client)).copied().unwrap_or_default()
+    }
+
+    /// The client's `pkt_timeout`/`retry_times` as last configured through this session.
+    pub fn timing(&self, client: u8) -> Timing {
+        self.timing.get(usize::from(client)).copied().unwrap_or_default()
+    }
+
+    /// Whether the module echoes commands, as last seen.
+    pub fn echo(&self) -> bool {
+        self.echo
+    }
+
+    /// Publishes of `client` written and not yet reported by `+QMTPUBEX`.
+    pub fn publishes_in_flight(&self, client: u8) -> usize {
+        let busy = match &self.channel {
+            Channel::Busy(p) => is_publish_of(p, client) as usize,
+            _ => 0,
+        };
+        busy + self.awaiting.iter().filter(|p| is_publish_of(p, client)).count()
+    }
+
+    /// Commands queued and not yet written.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// A msgid (1–65535) for `client` that no queued or pending command uses.
+    pub fn next_msgid(&mut self, client: u8) -> u16 {
+        let slot = usize::from(client.min(MAX_CLIENT));
+        loop {
+            self.next_msgid[slot] = self.next_msgid[slot].checked_add(1).unwrap_or(1);
+            let candidate = self.next_msgid[slot];
+            if !self.msgid_in_use(client, candidate) {
+                return candidate;
+            }
+        }
+    }
+
+    fn msgid_in_use(&self, client: u8, msgid: u16) -> bool {
+        let uses = |r: &Request| matches!(r.completion, Completion::Urc(k) if k.client == client && k.msgid == Some(msgid));
+        self.queue.iter().any(|(_, r)| uses(r))
+            || self.awaiting.iter().any(|p| uses(&p.request))
+            || matches!(&self.channel, Channel::Busy(p) if uses(&p.request))
+    }
+
+    /// Writes the next queued command if the channel is free.
+    fn pump(&mut self, now: Instant) {
+        if !matches!(self.channel, Channel::Idle) {
+            return;
+        }
+        let Some((_, front)) = self.queue.front() else { return };
+        if let Completion::Urc(UrcKey { kind: UrcKind::PubEx, client, .. }) = front.completion {
+            if self.publishes_in_flight(client) >= PUBLISH_WINDOW {
+                return;
+            }
+        }
+        let (id, request) = self.queue.pop_front().expect("front exists");
+        if let Completion::Urc(key) = request.completion {
+            let state = &mut self.clients[usize::from(key.client.min(MAX_CLIENT))];
+            match key.kind {
+                UrcKind::Open => *state = ClientState::Opening,
+                UrcKind::Conn => *state = ClientState::Connecting,
+                UrcKind::Disc => *state = ClientState::Disconnecting,
+                _ => {}
+            }
+        }
+        let mut line = request.line.clone();
+        line.push(b'\r');
+        self.decoder.expect_prompt(matches!(request.data, Some(Data::Prompt(_))));
+        self.last_line = Some(request.line.clone());
+        self.transmit.push_back(Bytes::from(line));
+        let deadline = now + request.timeout + self.config.slack;
+        self.channel = Channel::Busy(Pending {
+            id,
+            request,
+            info: Vec::new(),
+            messages: Vec::new(),
+            urc: None,
+            deadline,
+            data_sent: false,
+            echo_seen: false,
+        });
+    }
+
+    fn start_probe(&mut self, now: Instant) {
+        let stale = self.last_line.as_deref().unwrap_or_default();
+        let (line, prefix): (&[u8], &'static str) =
+            if stale.starts_with(b"AT+CSQ") { (b"AT+CEREG?\r", "+CEREG:") } else { (b"AT+CSQ\r", "+CSQ:") };
+        self.last_line = Some(line[..line.len() - 1].to_vec());
+        self.decoder.expect_prompt(false);
+        self.transmit.push_back(Bytes::from_static(line));
+        self.channel = Channel::Probing { prefix, answered: false, deadline: now + self.config.probe_timeout };
+    }
+
+    fn handle_frame(&mut self, frame: Frame, now: Instant) {
+        match frame {
+            Frame::Final(code) => self.handle_final(code, now),
+            Frame::Prompt => self.handle_prompt(),
+            Frame::Line(line) => self.handle_line(line),
+            Frame::Message(message) => match &mut self.channel {
+                Channel::Busy(p) if p.request.info == Info::Prefix("+QMTRECV:") => p.messages.push(message),
+                _ => self.events.push_back(Event::Urc(Urc::Recv(message))),
+            },
+        }
+    }
+
+    fn handle_prompt(&mut self) {
+        if let Channel::Busy(p) = &mut self.channel {
+            if let (Some(Data::Prompt(data)), false) = (&p.request.data, p.data_sent) {
+                p.data_sent = true;
+                if self.echo {
+                    self.decoder.expect_echo(data.clone());
+                }
+                self.transmit.push_back(data.clone());
+            }
+        }
+    }
+
+    fn handle_final(&mut self, code: FinalCode, now: Instant) {
+        match std::mem::replace(&mut self.channel, Channel::Idle) {
+            Channel::Busy(mut p) => {
+                self.decoder.expect_prompt(false);
+                if !p.echo_seen {
+                    self.echo = false;
+                }
+                let result = match code {
+                    FinalCode::Ok => Ok(()),
+                    FinalCode::Error => Err(Error::Module { command: p.request.name }),
+                    FinalCode::CmeError(detail) => Err(Error::Cme { command: p.request.name, detail }),
+                };
+                match (result, p.key()) {
+                    (Err(e), _) => self.settle(p, Err(e)),
+                    (Ok(()), Some(_)) if p.urc.is_none() => self.awaiting.push(p),
+                    (Ok(()), _) => {
+                        let response = p.response();
+                        self.settle(p, Ok(response));
+                    }
+                }
+            }
+            Channel::Probing { answered: true, .. } => {
+                if self.unresponsive {
+                    self.unresponsive = false;
+                    self.events.push_back(Event::Responsive);
+                }
+            }
+            // A late answer of the timed-out command: drop it, keep probing.
+            probing @ Channel::Probing { .. } => self.channel = probing,
+            // A final code nobody waits for (a command of an earlier run, a glitch).
+            Channel::Idle => tracing::debug!("final result code with no command in flight: {code:?}"),
+        }
+        self.pump(now);
+    }
+
+    fn handle_line(&mut self, line: String) {
+        match &mut self.channel {
+            Channel::Busy(p) => {
+                if line.as_bytes() == p.request.line.as_slice() {
+                    p.echo_seen = true;
+                    self.echo = true;
+                    return;
+                }
+                if let Some(Data::Connect(data)) = &p.request.data {
+                    if !p.data_sent && line == "CONNECT" {
+                        p.data_sent = true;
+                        self.transmit.push_back(data.clone());
+                        return;
+                    }
+                }
+                let claimed = match p.request.info {
+                    Info::Prefix(prefix) => line.starts_with(prefix),
+                    Info::Text => !Urc::is_known_prefix(&line),
+                    Info::None => false,
+                };
+                if claimed {
+                    p.info.push(line);
+                    return;
+                }
+            }
+            Channel::Probing { prefix, answered, .. } => {
+                if line.starts_with(*prefix) {
+                    *answered = true;
+                    return;
+                }
+                if self.last_line.as_deref() == Some(line.as_bytes()) {
+                    return;
+                }
+            }
+            Channel::Idle => {}
+        }
+        self.handle_urc(Urc::parse(&line));
+    }
+
+    fn handle_urc(&mut self, urc: Urc) {
+        // "Being retransmitted" is progress, not the outcome: the final result follows.
+        let interim = matches!(
+            urc,
+            Urc::Conn { result: crate::urc::PacketResult::Retransmitting, .. }
+                | Urc::Sub { result: crate::urc::PacketResult::Retransmitting, .. }
+                | Urc::Uns { result: crate::urc::PacketResult::Retransmitting, .. }
+                | Urc::PubEx { result: crate::urc::PacketResult::Retransmitting, .. }
+        );
+        if let Some(key) = urc.key().filter(|_| !interim) {
+            if let Channel::Busy(p) = &mut self.channel {
+                if p.key() == Some(key) && p.urc.is_none() {
+                    p.urc = Some(urc);
+                    return;
+                }
+            }
+            if let Some(pos) = self.awaiting.iter().position(|p| p.key() == Some(key)) {
+                let mut p = self.awaiting.remove(pos);
+                p.urc = Some(urc);
+                let response = p.response();
+                self.settle(p, Ok(response));
+                return;
+            }
+        }
+        match urc {
+            Urc::Stat { client, code } => self.link_down(client, code),
+            Urc::Ping { client, .. } => self.link_down(client, StatCode::PingFailed),
+            Urc::Ready => self.restarted(),
+            _ => {}
+        }
+        self.events.push_back(Event::Urc(urc));
+    }
+
+    /// The client's MQTT link is gone: what waited for its results will not get them.
+    fn link_down(&mut self, client: u8, code: StatCode) {
+        if let Some(state) = self.clients.get_mut(usize::from(client)) {
+            *state = ClientState::Closed;
+        }
+        let (lost, rest): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.awaiting).into_iter().partition(|p| p.key().is_some_and(|k| k.client == client));
+        self.awaiting = rest;
+        for p in lost {
+            let command = p.request.name;
+            self.settle(p, Err(Error::LinkDown { command, code }));
+        }
+    }
+
+    /// `RDY`: the module restarted; every pending command is lost, and its settings are back
+    /// to their defaults (echo on).
+    fn restarted(&mut self) {
+        if let Channel::Busy(p) = std::mem::replace(&mut self.channel, Channel::Idle) {
+            let command = p.request.name;
+            self.settle(p, Err(Error::Restarted { command }));
+        }
+        for p in std::mem::take(&mut self.awaiting) {
+            let command = p.request.name;
+            self.settle(p, Err(Error::Restarted { command }));
+        }
+        self.clients = [ClientState::Closed; CLIENTS];
+        self.timing = [Timing::default(); CLIENTS];
+        self.echo = true;
+        for client in 0..=MAX_CLIENT {
+            self.decoder.set_recv_framing(client, RecvFraming::Auto);
+        }
+        self.decoder.expect_prompt(false);
+    }
+
+    /// Completes a command: applies what its success changes, then reports it.
+    fn settle(&mut self, p: Pending, result: Result<Response, Error>) {
+        let result = result.and_then(|response| check_urc(&p.request, response));
+        if let Some(key) = p.key() {
+            let state = &mut self.clients[usize::from(key.client.min(MAX_CLIENT))];
+            *state = match (key.kind, &result) {
+                (UrcKind::Open, Ok(_)) => ClientState::Open,
+                (UrcKind::Open, Err(_)) => ClientState::Closed,
+                (UrcKind::Conn, Ok(_)) => ClientState::Connected,
+                (UrcKind::Conn, Err(Error::LinkDown { .. })) => ClientState::Closed,
+                (UrcKind::Conn, Err(_)) => ClientState::Open,
+                (UrcKind::Disc | UrcKind::Close, Ok(_)) => ClientState::Closed,
+                (UrcKind::Disc, Err(_)) => ClientState::Connected,
+                _ => *state,
+            };
+        }
+        if result.is_ok() {
+            if let Some(effect) = p.request.effect {
+                self.apply(effect);
+            }
+        }
+        self.complete(p.id, result);
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Echo(on) => self.echo = on,
+            Effect::Timing { client, pkt_timeout, retry_times } => {
+                if let Some(t) = self.timing.get_mut(usize::from(client)) {
+                    *t = Timing { pkt_timeout, retry_times };
+                }
+            }
+            Effect::RecvLength { client, with_length } => self.decoder.set_recv_framing(
+                client,
+                if with_length { RecvFraming::WithLength } else { RecvFraming::WithoutLength },
+            ),
+            Effect::HexPayloads { .. } => {}
+        }
+    }
+
+    fn complete(&mut self, id: RequestId, result: Result<Response, Error>) {
+        self.events.push_back(Event::Completed { id, result });
+    }
+}
+
+fn is_publish_of(p: &Pending, client: u8) -> bool {
+    matches!(p.request.completion, Completion::Urc(UrcKey { kind: UrcKind::PubEx, client: c, .. }) if c == client)
+}
+
+/// Turns a failure reported by the completing URC into an error, so every caller sees it the
+/// same way; the typed command's `parse` then reads only successes.
+fn check_urc(request: &Request, response: Response) -> Result<Response, Error> {
+    use crate::urc::{OpenResult, PacketResult};
+    let command = request.name;
+    match &response.urc {
+        Some(Urc::Open { result, .. }) if *result != OpenResult::Opened => Err(Error::Open(*result)),
+        Some(Urc::Conn { result, ret_code, .. })
+            if *result != PacketResult::Acked || ret_code.is_some_and(|c| c.code() != 0) =>
+        {
+            Err(Error::Connect { result: *result, ret_code: *ret_code })
+        }
+        Some(Urc::Sub { result, .. } | Urc::Uns { result, .. } | Urc::PubEx { result, .. })
+            if *result == PacketResult::Failed =>
+        {
+            Err(Error::Packet { command, result: *result })
+        }
+        Some(Urc::Close { result, .. } | Urc::Disc { result, .. }) if *result != 0 => Err(Error::Failed { command }),
+        _ => Ok(response),
+    }
+}
+
+#[cfg(test)]
+#[path = "session_tests.rs"]
+mod tests;
