@@ -74,7 +74,12 @@ pub fn hmac_hex(method: SignMethod, key: &[u8], msg: &[u8], case: HexCase) -> St
 
 /// The signed content of a device login: the submitted parameters sorted by name,
 /// `clientId{id}deviceName{dn}productKey{pk}[timestamp{ts}]`.
-pub fn device_sign_content(client_id: &str, device_name: &str, product_key: &str, timestamp: Option<&str>) -> String {
+pub fn device_sign_content(
+    client_id: &str,
+    device_name: &str,
+    product_key: &str,
+    timestamp: Option<&str>,
+) -> String {
     let mut s = format!("clientId{client_id}deviceName{device_name}productKey{product_key}");
     if let Some(ts) = timestamp {
         s.push_str("timestamp");
@@ -132,7 +137,10 @@ impl ClientId {
 
     /// The first value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Parses `id` or `id|k=v,k=v|`.
@@ -151,11 +159,16 @@ impl ClientId {
                     params.push((String::new(), String::new()));
                     continue;
                 }
-                let (k, v) = seg.split_once('=').ok_or_else(|| ClientIdError::NoEquals(seg.to_owned()))?;
+                let (k, v) = seg
+                    .split_once('=')
+                    .ok_or_else(|| ClientIdError::NoEquals(seg.to_owned()))?;
                 params.push((k.to_owned(), v.to_owned()));
             }
         }
-        Ok(ClientId { id: id.to_owned(), params })
+        Ok(ClientId {
+            id: id.to_owned(),
+            params,
+        })
     }
 }
 
@@ -198,12 +211,25 @@ pub fn device_credentials(
     client_id: &ClientId,
     case: HexCase,
 ) -> Credentials {
-    let method = client_id.get("signmethod").and_then(SignMethod::parse).unwrap_or(SignMethod::HmacMd5);
-    let content = device_sign_content(&client_id.id, device_name, product_key, client_id.get("timestamp"));
+    let method = client_id
+        .get("signmethod")
+        .and_then(SignMethod::parse)
+        .unwrap_or(SignMethod::HmacMd5);
+    let content = device_sign_content(
+        &client_id.id,
+        device_name,
+        product_key,
+        client_id.get("timestamp"),
+    );
     Credentials {
         client_id: client_id.to_string(),
         username: username(device_name, product_key),
-        password: Secret::new(hmac_hex(method, device_secret.expose().as_bytes(), content.as_bytes(), case)),
+        password: Secret::new(hmac_hex(
+            method,
+            device_secret.expose().as_bytes(),
+            content.as_bytes(),
+            case,
+        )),
     }
 }
 
@@ -217,12 +243,24 @@ pub fn dynreg_credentials(
     client_id: &ClientId,
     case: HexCase,
 ) -> Credentials {
-    let method = client_id.get("signmethod").and_then(SignMethod::parse).unwrap_or(SignMethod::HmacMd5);
-    let content = dynreg_sign_content(device_name, product_key, client_id.get("random").unwrap_or(""));
+    let method = client_id
+        .get("signmethod")
+        .and_then(SignMethod::parse)
+        .unwrap_or(SignMethod::HmacMd5);
+    let content = dynreg_sign_content(
+        device_name,
+        product_key,
+        client_id.get("random").unwrap_or(""),
+    );
     Credentials {
         client_id: client_id.to_string(),
         username: username(device_name, product_key),
-        password: Secret::new(hmac_hex(method, product_secret.expose().as_bytes(), content.as_bytes(), case)),
+        password: Secret::new(hmac_hex(
+            method,
+            product_secret.expose().as_bytes(),
+            content.as_bytes(),
+            case,
+        )),
     }
 }
 
@@ -251,7 +289,12 @@ fn hex_eq(expected_hex: &str, got: &[u8]) -> bool {
 /// case-insensitively; the timestamp is signed but its freshness is not checked (the C SDKs
 /// send 2050-01-01). Refusals: 2 malformed client id, 4 bad user name / password, 5 the
 /// login mode is not enabled for this device.
-pub fn verify_connect(dev: &ServerDevice<'_>, client_id: &str, user: &str, password: &[u8]) -> ConnectVerdict {
+pub fn verify_connect(
+    dev: &ServerDevice<'_>,
+    client_id: &str,
+    user: &str,
+    password: &[u8],
+) -> ConnectVerdict {
     let cid = match ClientId::parse(client_id) {
         Ok(c) => c,
         Err(e) => {
@@ -262,7 +305,9 @@ pub fn verify_connect(dev: &ServerDevice<'_>, client_id: &str, user: &str, passw
         }
     };
     if user != username(dev.device_name, dev.product_key) {
-        return ConnectVerdict::bad_credentials(format!("user name `{user}` is not `{{deviceName}}&{{productKey}}` of this device"));
+        return ConnectVerdict::bad_credentials(format!(
+            "user name `{user}` is not `{{deviceName}}&{{productKey}}` of this device"
+        ));
     }
     let method = match cid.get("signmethod") {
         None => SignMethod::HmacMd5,
@@ -274,25 +319,69 @@ pub fn verify_connect(dev: &ServerDevice<'_>, client_id: &str, user: &str, passw
     let (key, content) = match cid.get("authType") {
         Some("connwl") => {
             return match dev.token {
-                Some((tok_cid, token)) if tok_cid == cid.id && token.expose().as_bytes() == password => ConnectVerdict::Accept,
-                Some(_) => ConnectVerdict::bad_credentials("connwl: client id or device token does not match"),
-                None => ConnectVerdict::not_authorized("connwl: no device token was issued to this device"),
+                Some((tok_cid, token))
+                    if tok_cid == cid.id && token.expose().as_bytes() == password =>
+                {
+                    ConnectVerdict::Accept
+                }
+                Some(_) => ConnectVerdict::bad_credentials(
+                    "connwl: client id or device token does not match",
+                ),
+                None => ConnectVerdict::not_authorized(
+                    "connwl: no device token was issued to this device",
+                ),
             };
         }
         Some("register") | Some("regnwl") => match dev.product_secret {
-            Some(ps) => (ps, dynreg_sign_content(dev.device_name, dev.product_key, cid.get("random").unwrap_or(""))),
-            None => return ConnectVerdict::not_authorized("dynamic registration is not enabled for this product"),
+            Some(ps) => (
+                ps,
+                dynreg_sign_content(
+                    dev.device_name,
+                    dev.product_key,
+                    cid.get("random").unwrap_or(""),
+                ),
+            ),
+            None => {
+                return ConnectVerdict::not_authorized(
+                    "dynamic registration is not enabled for this product",
+                )
+            }
         },
-        Some(other) => return ConnectVerdict::not_authorized(format!("unknown authType `{other}`")),
+        Some(other) => {
+            return ConnectVerdict::not_authorized(format!("unknown authType `{other}`"))
+        }
         None => match dev.device_secret {
-            Some(ds) => (ds, device_sign_content(&cid.id, dev.device_name, dev.product_key, cid.get("timestamp"))),
-            None => return ConnectVerdict::not_authorized("the device has no device secret (not registered)"),
+            Some(ds) => (
+                ds,
+                device_sign_content(
+                    &cid.id,
+                    dev.device_name,
+                    dev.product_key,
+                    cid.get("timestamp"),
+                ),
+            ),
+            None => {
+                return ConnectVerdict::not_authorized(
+                    "the device has no device secret (not registered)",
+                )
+            }
         },
     };
-    if hex_eq(&hmac_hex(method, key.expose().as_bytes(), content.as_bytes(), HexCase::Lower), password) {
+    if hex_eq(
+        &hmac_hex(
+            method,
+            key.expose().as_bytes(),
+            content.as_bytes(),
+            HexCase::Lower,
+        ),
+        password,
+    ) {
         ConnectVerdict::Accept
     } else {
-        ConnectVerdict::bad_credentials(format!("password is not the {} signature of the client id", method.as_str()))
+        ConnectVerdict::bad_credentials(format!(
+            "password is not the {} signature of the client id",
+            method.as_str()
+        ))
     }
 }
 
@@ -302,7 +391,45 @@ pub fn tls_psk_identity(product_key: &str, device_name: &str, timestamp: &str) -
 }
 
 /// Link SDK 4.x TLS-PSK key: `HEX(HMAC-SHA256(ds, "id{pk}&{dn}timestamp{ts}"))`.
-pub fn tls_psk(product_key: &str, device_name: &str, device_secret: &Secret, timestamp: &str, case: HexCase) -> Secret {
+pub fn tls_psk(
+    product_key: &str,
+    device_name: &str,
+    device_secret: &Secret,
+    timestamp: &str,
+    case: HexCase,
+) -> Secret {
     let content = format!("id{product_key}&{device_name}timestamp{timestamp}");
-    Secret::new(hmac_hex(SignMethod::HmacSha256, device_secret.expose().as_bytes(), content.as_bytes(), case))
+    Secret::new(hmac_hex(
+        SignMethod::HmacSha256,
+        device_secret.expose().as_bytes(),
+        content.as_bytes(),
+        case,
+    ))
+}
+
+/// Link SDK 4.x HTTP-channel auth body (`POST /auth`):
+/// `{"clientId":"{pk}.{dn}","signmethod":"hmacsha256","deviceName":…,"productKey":…,"sign":…}`,
+/// sign = HMAC-SHA256(ds, `clientId{pk}.{dn}deviceName{dn}productKey{pk}`).
+pub fn http_auth_body(
+    product_key: &str,
+    device_name: &str,
+    device_secret: &Secret,
+    case: HexCase,
+) -> String {
+    let cid = format!("{product_key}.{device_name}");
+    let content = device_sign_content(&cid, device_name, product_key, None);
+    let sign = hmac_hex(
+        SignMethod::HmacSha256,
+        device_secret.expose().as_bytes(),
+        content.as_bytes(),
+        case,
+    );
+    serde_json::json!({
+        "clientId": cid,
+        "signmethod": "hmacsha256",
+        "deviceName": device_name,
+        "productKey": product_key,
+        "sign": sign,
+    })
+    .to_string()
 }

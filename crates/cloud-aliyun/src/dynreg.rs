@@ -4,7 +4,7 @@
 use serde_json::Value;
 use thing_model::{PlatformError, Secret};
 
-use crate::auth::{hmac_hex, dynreg_sign_content, ClientId, HexCase, SignMethod};
+use crate::auth::{dynreg_sign_content, hmac_hex, ClientId, HexCase, SignMethod};
 
 /// Which registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -65,7 +65,9 @@ pub fn connwl_client_id(issued_client_id: &str, extra: &[(String, String)]) -> C
 
 /// Checks the random token: 1–64 ASCII letters or digits.
 pub fn check_random(random: &str) -> Result<(), PlatformError> {
-    thing_model::check_name("random", random, 64, "ASCII letters and digits", |c| c.is_ascii_alphanumeric())?;
+    thing_model::check_name("random", random, 64, "ASCII letters and digits", |c| {
+        c.is_ascii_alphanumeric()
+    })?;
     Ok(())
 }
 
@@ -83,7 +85,10 @@ pub enum Registered {
     },
 }
 
-fn payload_json(topic: &str, payload: &[u8]) -> Result<serde_json::Map<String, Value>, PlatformError> {
+fn payload_json(
+    topic: &str,
+    payload: &[u8],
+) -> Result<serde_json::Map<String, Value>, PlatformError> {
     let decode = |reason: String| PlatformError::Decode {
         topic: topic.to_owned(),
         reason,
@@ -95,7 +100,11 @@ fn payload_json(topic: &str, payload: &[u8]) -> Result<serde_json::Map<String, V
     }
 }
 
-fn str_field(m: &serde_json::Map<String, Value>, key: &str, topic: &str) -> Result<String, PlatformError> {
+fn str_field(
+    m: &serde_json::Map<String, Value>,
+    key: &str,
+    topic: &str,
+) -> Result<String, PlatformError> {
     match m.get(key) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
         _ => Err(PlatformError::Decode {
@@ -106,11 +115,18 @@ fn str_field(m: &serde_json::Map<String, Value>, key: &str, topic: &str) -> Resu
 }
 
 /// Parses the cloud's registration answer; `Ok(None)` for other topics.
-pub fn parse_register_reply(topic: &str, payload: &[u8]) -> Result<Option<Registered>, PlatformError> {
+pub fn parse_register_reply(
+    topic: &str,
+    payload: &[u8],
+) -> Result<Option<Registered>, PlatformError> {
     match topic {
         "/ext/register" => {
             let m = payload_json(topic, payload)?;
-            Ok(Some(Registered::DeviceSecret(Secret::new(str_field(&m, "deviceSecret", topic)?))))
+            Ok(Some(Registered::DeviceSecret(Secret::new(str_field(
+                &m,
+                "deviceSecret",
+                topic,
+            )?))))
         }
         "/ext/regnwl" => {
             let m = payload_json(topic, payload)?;
@@ -175,7 +191,12 @@ pub fn https_register_request(
     case: HexCase,
 ) -> HttpsRegisterRequest {
     let content = dynreg_sign_content(device_name, product_key, random);
-    let sign = hmac_hex(method, product_secret.expose().as_bytes(), content.as_bytes(), case);
+    let sign = hmac_hex(
+        method,
+        product_secret.expose().as_bytes(),
+        content.as_bytes(),
+        case,
+    );
     HttpsRegisterRequest {
         host: format!("iot-auth.{region}.aliyuncs.com"),
         path: "/auth/register/device",
@@ -195,10 +216,18 @@ pub fn parse_https_register_response(body: &[u8]) -> Result<Secret, PlatformErro
     let m = payload_json("/auth/register/device", body)?;
     let code = m.get("code").and_then(Value::as_i64).unwrap_or(0);
     if code != 200 {
-        let message = m.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+        let message = m
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         return Err(PlatformError::Cloud { code, message });
     }
-    match m.get("data").and_then(|d| d.get("deviceSecret")).and_then(Value::as_str) {
+    match m
+        .get("data")
+        .and_then(|d| d.get("deviceSecret"))
+        .and_then(Value::as_str)
+    {
         Some(ds) if !ds.is_empty() => Ok(Secret::new(ds)),
         _ => Err(PlatformError::Decode {
             topic: "/auth/register/device".into(),

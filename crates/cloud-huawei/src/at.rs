@@ -97,7 +97,10 @@ impl QmtCfg {
         if with_time_enable {
             args.push(Arg::Int(time_enable(auth.sign_type())?));
         }
-        Ok(Self { key: "hwauth", args })
+        Ok(Self {
+            key: "hwauth",
+            args,
+        })
     }
 
     /// `AT+QMTCFG="hwprodid",idx,"product id","product secret","node id"`, with

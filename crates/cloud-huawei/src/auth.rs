@@ -179,11 +179,7 @@ impl DeviceSecretAuth {
     pub fn credentials(&self, at: HourStamp) -> Credentials {
         let ts = at.to_string();
         Credentials {
-            client_id: format!(
-                "{}_0_{}_{ts}",
-                self.device_id,
-                self.sign_type.digit()
-            ),
+            client_id: format!("{}_0_{}_{ts}", self.device_id, self.sign_type.digit()),
             username: self.device_id.clone(),
             password: password(self.sign_type, &ts, self.secret.expose()),
         }
@@ -199,11 +195,12 @@ pub fn password(sign: SignType, ts: &str, secret: &str) -> Secret {
     Secret::new(hex::encode(mac))
 }
 
-/// True when HMAC-SHA256(key = `ts`, msg = `secret`) contains a 0x00 byte: the
-/// case where Huawei's C SDK (`EncryptWithHMac`, `strlen` on binary data)
-/// increments the timestamp and sends a different client ID and password.
-pub fn hmac_has_zero_byte(ts: &str, secret: &str) -> bool {
-    hmac_sha256(ts.as_bytes(), secret.as_bytes()).contains(&0)
+/// True when HMAC-SHA256(`key`, `msg`) contains a 0x00 byte: the case where
+/// Huawei's C SDK (`EncryptWithHMac`, `strlen` on binary data) replaces the key
+/// buffer with `strtol(key) + 1` and recomputes — the timestamp of a secret
+/// login, or the *device ID* of a registration-group login.
+pub fn hmac_has_zero_byte(key: &[u8], msg: &[u8]) -> bool {
+    hmac_sha256(key, msg).contains(&0)
 }
 
 pub(crate) fn hmac_sha256(key: &[u8], msg: &[u8]) -> [u8; 32] {
@@ -263,9 +260,15 @@ impl ClientId {
         }
         let mut parts = client_id.rsplitn(4, '_');
         let ts = parts.next().unwrap_or_default();
-        let sign = parts.next().ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
-        let third = parts.next().ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
-        let rest = parts.next().ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
+        let sign = parts
+            .next()
+            .ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
+        let third = parts
+            .next()
+            .ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
+        let rest = parts
+            .next()
+            .ok_or_else(|| bad("expected 4 '_'-separated fields"))?;
         let timestamp = HourStamp::parse(ts)?;
         let sign_type = SignType::parse(sign)?;
         let id_type_of = |t: &str| match t {

@@ -54,10 +54,12 @@ impl GatewayReport {
     /// Checks the 100-device limit and that no device has an empty service list.
     pub fn check(&self) -> Result<()> {
         if self.devices.len() > GATEWAY_BATCH_MAX {
-            return Err(Error::TooLong {
+            return Err(Error::Invalid {
                 field: "devices",
-                len: self.devices.len(),
-                max: GATEWAY_BATCH_MAX,
+                reason: format!(
+                    "has {} sub-devices; the limit is {GATEWAY_BATCH_MAX}",
+                    self.devices.len()
+                ),
             });
         }
         if self.devices.iter().any(|d| d.services.is_empty()) {

@@ -130,6 +130,16 @@ impl ProductSecretAuth {
     }
 }
 
+/// Legacy OceanConnect v1 data topics used after the `secretNotify` flow:
+/// `(/huawei/v1/devices/{id}/data/json, /huawei/v1/devices/{id}/command/json)`
+/// (uplink, downlink). Only [`ProductSecretAuth`] users on the old platform need them.
+pub fn legacy_v1_topics(device_id: &str) -> (String, String) {
+    (
+        format!("/huawei/v1/devices/{device_id}/data/json"),
+        format!("/huawei/v1/devices/{device_id}/command/json"),
+    )
+}
+
 /// The platform's `secretNotify` message:
 /// `{"msgType":"cloudSendSecret","deviceid":"…","secret":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,10 +191,20 @@ impl SecretNotify {
 }
 
 /// An IoTDP registration group (注册组): scope ID plus base64 group secret.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `Debug` shows the scope ID only.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RegistrationGroup {
     scope_id: String,
     group_secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for RegistrationGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistrationGroup")
+            .field("scope_id", &self.scope_id)
+            .field("group_secret", &"***")
+            .finish()
+    }
 }
 
 impl RegistrationGroup {
@@ -221,7 +241,12 @@ impl RegistrationGroup {
     /// Bootstrap CONNECT credentials: client ID `{device_id}_0_{scope_id}_{sign}_{ts}`,
     /// username = device ID, password = HMAC-SHA256(key = ts, msg = derived secret hex).
     /// (The Python SDK always writes sign `0` here; Java and C write the real one, as we do.)
-    pub fn credentials(&self, device_id: &str, sign: SignType, at: HourStamp) -> Result<Credentials> {
+    pub fn credentials(
+        &self,
+        device_id: &str,
+        sign: SignType,
+        at: HourStamp,
+    ) -> Result<Credentials> {
         let derived = self.device_secret(device_id)?;
         let ts = at.to_string();
         Ok(Credentials {
@@ -326,7 +351,9 @@ impl BootstrapReply {
             reason: format!("{address:?}: the port must be 0..=65535"),
         })?;
         if host.is_empty() {
-            return Err(Error::Empty { field: "address host" });
+            return Err(Error::Empty {
+                field: "address host",
+            });
         }
         Ok(Self::Assigned {
             host: host.into(),

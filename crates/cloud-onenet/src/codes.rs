@@ -246,7 +246,9 @@ mod tests {
 
     #[test]
     fn access_codes_round_trip_and_refuse_with_connack_4() {
-        for code in [1101u16, 1103, 1104, 1105, 1106, 1107, 1110, 1111, 1112, 1114, 1022, 1023, 1027, 1028] {
+        for code in [
+            1101u16, 1103, 1104, 1105, 1106, 1107, 1110, 1111, 1112, 1114, 1022, 1023, 1027, 1028,
+        ] {
             let c = AccessCode::from_code(code).expect("listed code");
             assert_eq!(c.code(), code);
             assert_eq!(c.connack_code(), 4);
@@ -257,7 +259,9 @@ mod tests {
 
     #[test]
     fn service_codes_round_trip() {
-        for code in [100i64, 200, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310, 311, 312, 313, 999] {
+        for code in [
+            100i64, 200, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310, 311, 312, 313, 999,
+        ] {
             assert_eq!(ServiceCode::from_code(code).code(), code);
         }
         assert!(ServiceCode::from_code(200).is_success());

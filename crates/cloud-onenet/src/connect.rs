@@ -78,7 +78,10 @@ impl Endpoint {
         if self.host.is_empty() || self.host.len() > 100 {
             return Err(Error::InvalidConfig {
                 field: "host",
-                reason: format!("is {} bytes; it must be 1 to 100 (Quectel QMTOPEN limit)", self.host.len()),
+                reason: format!(
+                    "is {} bytes; it must be 1 to 100 (Quectel QMTOPEN limit)",
+                    self.host.len()
+                ),
             });
         }
         if self.port == 0 {
@@ -199,7 +202,13 @@ impl DeviceConfig {
     /// The login token for a CONNECT at `now` (Unix seconds).
     pub fn token(&self, now: u64) -> Result<Token> {
         self.validate()?;
-        let spec = TokenSpec::new(TokenVersion::V2018_10_31, self.resource()?, self.method, self.expiry, now)?;
+        let spec = TokenSpec::new(
+            TokenVersion::V2018_10_31,
+            self.resource()?,
+            self.method,
+            self.expiry,
+            now,
+        )?;
         Ok(spec.sign(&self.access_key))
     }
 
@@ -266,8 +275,14 @@ mod tests {
     #[test]
     fn lifetime_is_counted_from_each_connect() {
         let cfg = DeviceConfig::new("pid1", "dev1", key()).unwrap();
-        assert_eq!(cfg.connect_params(1000).unwrap().expires_at, 1000 + DEFAULT_LIFETIME_SECS);
-        assert_eq!(cfg.connect_params(5000).unwrap().expires_at, 5000 + DEFAULT_LIFETIME_SECS);
+        assert_eq!(
+            cfg.connect_params(1000).unwrap().expires_at,
+            1000 + DEFAULT_LIFETIME_SECS
+        );
+        assert_eq!(
+            cfg.connect_params(5000).unwrap().expires_at,
+            5000 + DEFAULT_LIFETIME_SECS
+        );
     }
 
     #[test]
@@ -284,10 +299,17 @@ mod tests {
         let mut cfg = DeviceConfig::new("pid1", "dev1", key()).unwrap();
         cfg.keepalive_secs = 5;
         let err = cfg.validate().unwrap_err().to_string();
-        assert!(err.starts_with("keepalive_secs:") && err.contains("10..=1800"), "{err}");
+        assert!(
+            err.starts_with("keepalive_secs:") && err.contains("10..=1800"),
+            "{err}"
+        );
         cfg.keepalive_secs = 60;
         cfg.auth_level = AuthLevel::Product;
-        assert!(cfg.validate().unwrap_err().to_string().starts_with("auth_level:"));
+        assert!(cfg
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .starts_with("auth_level:"));
         cfg.key_scope = KeyScope::Product;
         let p = cfg.connect_params(10).unwrap();
         assert_eq!(p.password.spec().res, Resource::product("pid1").unwrap());
@@ -298,7 +320,11 @@ mod tests {
         let cfg = DeviceConfig::new("pid1", "dev1", key()).unwrap();
         let p = cfg.connect_params(10).unwrap();
         let sign = p.password.expose_sign().to_owned();
-        for dbg in [format!("{cfg:?}"), format!("{p:?}"), format!("{:?}", p.password)] {
+        for dbg in [
+            format!("{cfg:?}"),
+            format!("{p:?}"),
+            format!("{:?}", p.password),
+        ] {
             assert!(!dbg.contains(&sign), "{dbg}");
             assert!(!dbg.contains("0123456789abcdef"), "{dbg}");
             assert!(!dbg.contains(&cfg.access_key.to_base64()), "{dbg}");

@@ -77,13 +77,20 @@ mod tests {
         let err = validate_device_name("dev.001").unwrap_err().to_string();
         assert!(err.starts_with("device_name:"), "{err}");
         assert!(err.contains("'.'") && err.contains("byte 3"), "{err}");
-        for bad in ["a b", "a/b", "a+b", "a#b", "a&b", "a=b", "a%b", "a?b", "设备"] {
+        for bad in [
+            "a b", "a/b", "a+b", "a#b", "a&b", "a=b", "a%b", "a?b", "设备",
+        ] {
             assert!(validate_device_name(bad).is_err(), "{bad}");
             assert!(validate_product_id(bad).is_err(), "{bad}");
         }
         let err = validate_product_id("").unwrap_err().to_string();
-        assert!(err.starts_with("product_id:") && err.contains("empty"), "{err}");
-        let err = validate_device_name(&"a".repeat(65)).unwrap_err().to_string();
+        assert!(
+            err.starts_with("product_id:") && err.contains("empty"),
+            "{err}"
+        );
+        let err = validate_device_name(&"a".repeat(65))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("65 bytes") && err.contains("64"), "{err}");
         assert!(validate_identifier("service", "a/#").is_err());
     }

@@ -81,7 +81,11 @@ impl IdAllocator {
     /// Starts at `first` (0 and values past the maximum start at 1).
     pub fn starting_at(first: u64) -> Self {
         Self {
-            next: if (1..=Self::MAX).contains(&first) { first } else { 1 },
+            next: if (1..=Self::MAX).contains(&first) {
+                first
+            } else {
+                1
+            },
         }
     }
 
@@ -118,10 +122,18 @@ pub fn property_post(id: &MessageId, values: &Values, time: Option<i64>) -> Resu
 }
 
 /// `event/post`: `{"<event>": {"value": {outputs…}, "time": t}}`.
-pub fn event_post(id: &MessageId, event: &str, outputs: &Values, time: Option<i64>) -> Result<String> {
+pub fn event_post(
+    id: &MessageId,
+    event: &str,
+    outputs: &Values,
+    time: Option<i64>,
+) -> Result<String> {
     crate::names::validate_identifier("event", event)?;
     let mut params = Map::new();
-    params.insert(event.to_owned(), point(&Value::Object(outputs.clone()), time)?);
+    params.insert(
+        event.to_owned(),
+        point(&Value::Object(outputs.clone()), time)?,
+    );
     Ok(request(id, Value::Object(params)))
 }
 
@@ -193,7 +205,10 @@ pub fn pack_post(id: &MessageId, entries: &[PackEntry]) -> Result<String> {
         if let Some((pid, dn)) = &e.identity {
             validate_product_id(pid)?;
             validate_device_name(dn)?;
-            entry.insert("identity".into(), json!({"productID": pid, "deviceName": dn}));
+            entry.insert(
+                "identity".into(),
+                json!({"productID": pid, "deviceName": dn}),
+            );
         }
         params.push(Value::Object(entry));
     }
@@ -260,8 +275,14 @@ pub fn decode_request(context: &str, payload: &[u8]) -> Result<Request> {
         Some(Value::String(v)) => v.clone(),
         Some(_) => return Err(bad(context, "`version` must be a string")),
     };
-    let params = m.remove("params").ok_or_else(|| bad(context, "`params` is missing"))?;
-    Ok(Request { id, version, params })
+    let params = m
+        .remove("params")
+        .ok_or_else(|| bad(context, "`params` is missing"))?;
+    Ok(Request {
+        id,
+        version,
+        params,
+    })
 }
 
 /// `property/set`: plain values by identifier.
@@ -281,10 +302,18 @@ pub fn decode_property_get(payload: &[u8]) -> Result<(String, Vec<String>)> {
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s),
-                _ => Err(bad("property/get", "`params` must be an array of identifiers")),
+                _ => Err(bad(
+                    "property/get",
+                    "`params` must be an array of identifiers",
+                )),
             })
             .collect::<Result<Vec<_>>>()?,
-        _ => return Err(bad("property/get", "`params` must be an array of identifiers")),
+        _ => {
+            return Err(bad(
+                "property/get",
+                "`params` must be an array of identifiers",
+            ))
+        }
     };
     Ok((r.id, names))
 }
@@ -294,7 +323,10 @@ pub fn decode_service_invoke(payload: &[u8]) -> Result<(String, Values)> {
     let r = decode_request("service/invoke", payload)?;
     match r.params {
         Value::Object(m) => Ok((r.id, m)),
-        _ => Err(bad("service/invoke", "`params` must be an object of input parameters")),
+        _ => Err(bad(
+            "service/invoke",
+            "`params` must be an object of input parameters",
+        )),
     }
 }
 
@@ -317,19 +349,21 @@ pub fn decode_points(context: &str, params: &Value) -> Result<Vec<Point>> {
         .ok_or_else(|| bad(context, "`params` must be an object"))?;
     m.iter()
         .map(|(k, v)| {
-            let p = v
-                .as_object()
-                .ok_or_else(|| bad(context, format!("`params.{k}` must be {{\"value\",\"time\"}}")))?;
+            let p = v.as_object().ok_or_else(|| {
+                bad(
+                    context,
+                    format!("`params.{k}` must be {{\"value\",\"time\"}}"),
+                )
+            })?;
             let value = p
                 .get("value")
                 .cloned()
                 .ok_or_else(|| bad(context, format!("`params.{k}.value` is missing")))?;
             let time = match p.get("time") {
                 None => None,
-                Some(t) => Some(
-                    t.as_i64()
-                        .ok_or_else(|| bad(context, format!("`params.{k}.time` must be integer ms")))?,
-                ),
+                Some(t) => Some(t.as_i64().ok_or_else(|| {
+                    bad(context, format!("`params.{k}.time` must be integer ms"))
+                })?),
             };
             Ok(Point {
                 identifier: k.clone(),
@@ -412,7 +446,9 @@ pub struct Desired {
 /// Decodes the `data` of a `desired/get` reply (`{"power":{"value":"on","version":2}}`).
 pub fn decode_desired(data: &Value) -> Result<Vec<Desired>> {
     const C: &str = "property/desired/get/reply";
-    let m = data.as_object().ok_or_else(|| bad(C, "`data` must be an object"))?;
+    let m = data
+        .as_object()
+        .ok_or_else(|| bad(C, "`data` must be an object"))?;
     m.iter()
         .map(|(k, v)| {
             let value = v

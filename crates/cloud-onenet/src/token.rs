@@ -186,7 +186,8 @@ impl Resource {
 
     /// A user-level resource (`userid/{uid}`, decimal user id).
     pub fn user(user_id: &str) -> Result<Self> {
-        if user_id.is_empty() || user_id.len() > 20 || !user_id.bytes().all(|b| b.is_ascii_digit()) {
+        if user_id.is_empty() || user_id.len() > 20 || !user_id.bytes().all(|b| b.is_ascii_digit())
+        {
             return Err(Error::InvalidName {
                 field: "user_id",
                 reason: "must be 1 to 20 decimal digits".into(),
@@ -379,7 +380,13 @@ impl TokenSpec {
 
     /// `et "\n" method "\n" res "\n" version`, the exact bytes fed to HMAC.
     pub fn string_to_sign(&self) -> String {
-        format!("{}\n{}\n{}\n{}", self.et, self.method, self.res, self.version.as_str())
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.et,
+            self.method,
+            self.res,
+            self.version.as_str()
+        )
     }
 
     /// The raw HMAC over [`Self::string_to_sign`].
@@ -435,22 +442,34 @@ impl Token {
         let mut fields: [Option<String>; 5] = Default::default();
         const NAMES: [&str; 5] = ["version", "res", "et", "method", "sign"];
         for pair in token.split('&') {
-            let (k, v) = pair.split_once('=').ok_or_else(|| {
-                refuse(AccessCode::InvalidToken, "a field has no '='".into())
-            })?;
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| refuse(AccessCode::InvalidToken, "a field has no '='".into()))?;
             let idx = NAMES.iter().position(|n| *n == k).ok_or_else(|| {
-                refuse(AccessCode::InvalidToken, format!("unknown field {k:?}; expected only {NAMES:?}"))
+                refuse(
+                    AccessCode::InvalidToken,
+                    format!("unknown field {k:?}; expected only {NAMES:?}"),
+                )
             })?;
             if fields[idx].is_some() {
-                return Err(refuse(AccessCode::InvalidToken, format!("field {k:?} appears twice")));
+                return Err(refuse(
+                    AccessCode::InvalidToken,
+                    format!("field {k:?} appears twice"),
+                ));
             }
             fields[idx] = Some(percent_decode(v).ok_or_else(|| {
-                refuse(AccessCode::InvalidToken, format!("field {k:?} has a bad %-escape"))
+                refuse(
+                    AccessCode::InvalidToken,
+                    format!("field {k:?} has a bad %-escape"),
+                )
             })?);
         }
         let mut take = |i: usize| {
             fields[i].take().ok_or_else(|| {
-                refuse(AccessCode::InvalidToken, format!("field {:?} is missing", NAMES[i]))
+                refuse(
+                    AccessCode::InvalidToken,
+                    format!("field {:?} is missing", NAMES[i]),
+                )
             })
         };
         let (version, res, et, method, sign) = (take(0)?, take(1)?, take(2)?, take(3)?, take(4)?);
@@ -466,7 +485,8 @@ impl Token {
             None
         }
         .ok_or_else(|| refuse(AccessCode::InvalidToken, "et: not a decimal u64".into()))?;
-        let res = Resource::parse(&res).map_err(|e| refuse(AccessCode::InvalidToken, e.to_string()))?;
+        let res =
+            Resource::parse(&res).map_err(|e| refuse(AccessCode::InvalidToken, e.to_string()))?;
         Ok(Self {
             spec: TokenSpec {
                 version,
@@ -491,7 +511,10 @@ impl Token {
         if !constant_time_eq(&expected, &given) {
             return Err(Error::Refused {
                 code: AccessCode::SignNotMatch,
-                detail: format!("sign does not match a {} HMAC of the fields", self.spec.method),
+                detail: format!(
+                    "sign does not match a {} HMAC of the fields",
+                    self.spec.method
+                ),
             });
         }
         Ok(())
@@ -527,7 +550,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 8);
     for &b in value.as_bytes() {
-        if matches!(b, b'+' | b' ' | b'/' | b'?' | b'%' | b'#' | b'&' | b'=') || !b.is_ascii_graphic() {
+        if matches!(b, b'+' | b' ' | b'/' | b'?' | b'%' | b'#' | b'&' | b'=')
+            || !b.is_ascii_graphic()
+        {
             out.push_str(&format!("%{b:02X}"));
         } else {
             out.push(b as char);

@@ -229,12 +229,18 @@ mod tests {
             (t.event_post_reply(), Incoming::EventPostReply),
             (t.property_set(), Incoming::PropertySet),
             (t.property_get(), Incoming::PropertyGet),
-            (t.service_invoke("$SyncGetFile").unwrap(), Incoming::ServiceInvoke("$SyncGetFile".into())),
+            (
+                t.service_invoke("$SyncGetFile").unwrap(),
+                Incoming::ServiceInvoke("$SyncGetFile".into()),
+            ),
             (t.desired_get_reply(), Incoming::DesiredGetReply),
             (t.desired_delete_reply(), Incoming::DesiredDeleteReply),
             (t.pack_post_reply(), Incoming::PackPostReply),
             (t.history_post_reply(), Incoming::HistoryPostReply),
-            (t.legacy_cmd_request("c1").unwrap(), Incoming::LegacyCommand("c1".into())),
+            (
+                t.legacy_cmd_request("c1").unwrap(),
+                Incoming::LegacyCommand("c1".into()),
+            ),
             (t.legacy_dp_post_json_accepted(), Incoming::LegacyDpAccepted),
             (t.legacy_dp_post_json_rejected(), Incoming::LegacyDpRejected),
         ];
@@ -248,9 +254,14 @@ mod tests {
         let t = Topics::new("Aw9oB4n7zB", "dev-001").unwrap();
         let other = Topics::new("Aw9oB4n7zB", "dev-002").unwrap();
         let err = t.classify(&other.property_set()).unwrap_err().to_string();
-        assert!(err.contains("does not start with $sys/Aw9oB4n7zB/dev-001/"), "{err}");
+        assert!(
+            err.contains("does not start with $sys/Aw9oB4n7zB/dev-001/"),
+            "{err}"
+        );
         assert!(t.classify(&t.property_post()).is_err());
-        assert!(t.classify("$sys/Aw9oB4n7zB/dev-001-x/thing/property/set").is_err());
+        assert!(t
+            .classify("$sys/Aw9oB4n7zB/dev-001-x/thing/property/set")
+            .is_err());
         assert!(t.service_invoke("a/b").is_err());
         assert!(Topics::new("Aw9oB4n7zB", "dev+1").is_err());
     }

@@ -7,7 +7,10 @@ use cloud_onenet::topics::Topics;
 use cloud_onenet::Error;
 use serde_json::Value;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/vectors/onenet.json");
+const VECTORS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/vectors/onenet.json"
+);
 
 fn vectors() -> Value {
     let text = std::fs::read_to_string(VECTORS).unwrap_or_else(|e| panic!("{VECTORS}: {e}"));
@@ -15,13 +18,18 @@ fn vectors() -> Value {
 }
 
 fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_else(|| panic!("{key} is not a string in {v}"))
+    v[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is not a string in {v}"))
 }
 
 fn spec_of(inputs: &Value) -> TokenSpec {
     let res = Resource::parse(s(inputs, "res")).unwrap();
     // The res the file gives is the one built from its names.
-    match (inputs["product_id"].as_str(), inputs["device_name"].as_str()) {
+    match (
+        inputs["product_id"].as_str(),
+        inputs["device_name"].as_str(),
+    ) {
         (Some(pid), Some(dn)) => assert_eq!(res, Resource::device(pid, dn).unwrap()),
         (Some(pid), None) => assert_eq!(res, Resource::product(pid).unwrap()),
         _ => assert!(matches!(res, Resource::User { .. })),
@@ -49,17 +57,29 @@ fn token_vectors() {
         assert_eq!(hex::encode(spec.hmac(&key)), s(out, "hmac_hex"), "{name}");
         let tok = spec.sign(&key);
         assert_eq!(tok.expose_sign(), s(out, "sign_base64"), "{name}");
-        assert_eq!(token::percent_encode(tok.expose_sign()), s(out, "sign_urlencoded"), "{name}");
+        assert_eq!(
+            token::percent_encode(tok.expose_sign()),
+            s(out, "sign_urlencoded"),
+            "{name}"
+        );
         let password = tok.expose();
         assert_eq!(password, s(out, "token"), "{name}");
 
         // Implementations the file marks as agreeing produced the same bytes;
         // dissenting ones (buffer bugs) must differ from ours.
-        let dissent: Vec<&str> =
-            v["dissenting_implementations"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        let dissent: Vec<&str> = v["dissenting_implementations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         for (imp, got) in v["implementation_outputs"].as_object().unwrap() {
             if let Some(got) = got.as_str() {
-                assert_eq!(got == password, !dissent.contains(&imp.as_str()), "{name} vs {imp}");
+                assert_eq!(
+                    got == password,
+                    !dissent.contains(&imp.as_str()),
+                    "{name} vs {imp}"
+                );
             }
         }
         if let Some(published) = v.get("published_expected").and_then(Value::as_str) {
@@ -90,7 +110,11 @@ fn token_vectors() {
                 let p = cfg.connect_params(spec.et - 1).unwrap();
                 assert_eq!(p.client_id, mc["client_id"].as_str().unwrap(), "{name}");
                 assert_eq!(p.username, mc["username"].as_str().unwrap(), "{name}");
-                assert_eq!(p.password.expose(), mc["password"].as_str().unwrap(), "{name}");
+                assert_eq!(
+                    p.password.expose(),
+                    mc["password"].as_str().unwrap(),
+                    "{name}"
+                );
             }
         }
     }
@@ -134,15 +158,23 @@ fn onejson_payload_vectors() {
                 let points = onejson::decode_points(name, &req.params).unwrap();
                 let time = points[0].time;
                 assert!(points.iter().all(|p| p.time == time));
-                let values = points.into_iter().map(|p| (p.identifier, p.value)).collect();
+                let values = points
+                    .into_iter()
+                    .map(|p| (p.identifier, p.value))
+                    .collect();
                 onejson::property_post(&MessageId::parse(&req.id).unwrap(), &values, time).unwrap()
             }
             "event_post" => {
                 let req = onejson::decode_request(name, text.as_bytes()).unwrap();
                 let p = onejson::decode_points(name, &req.params).unwrap().remove(0);
                 let outputs = p.value.as_object().unwrap().clone();
-                onejson::event_post(&MessageId::parse(&req.id).unwrap(), &p.identifier, &outputs, p.time)
-                    .unwrap()
+                onejson::event_post(
+                    &MessageId::parse(&req.id).unwrap(),
+                    &p.identifier,
+                    &outputs,
+                    p.time,
+                )
+                .unwrap()
             }
             "desired_get" => {
                 let req = onejson::decode_request(name, text.as_bytes()).unwrap();
@@ -163,7 +195,9 @@ fn onejson_payload_vectors() {
                     .unwrap()
                     .iter()
                     .map(|e| PackEntry {
-                        identity: e.get("identity").map(|i| (s(i, "productID").into(), s(i, "deviceName").into())),
+                        identity: e
+                            .get("identity")
+                            .map(|i| (s(i, "productID").into(), s(i, "deviceName").into())),
                         properties: onejson::decode_points(name, &e["properties"])
                             .unwrap()
                             .into_iter()
@@ -216,7 +250,9 @@ fn topic_vectors() {
             "legacy_dp_post_json (MQTTS kit)" => t.legacy_dp_post_json(),
             "legacy_dp_post_json_accepted" => t.legacy_dp_post_json_accepted(),
             "legacy_dp_post_json_rejected" => t.legacy_dp_post_json_rejected(),
-            k if k.starts_with("service_invoke(identifier=") || k.starts_with("service_invoke_reply(identifier=") => {
+            k if k.starts_with("service_invoke(identifier=")
+                || k.starts_with("service_invoke_reply(identifier=") =>
+            {
                 let id = k.split_once("identifier=").unwrap().1.trim_end_matches(')');
                 if k.starts_with("service_invoke_reply") {
                     t.service_invoke_reply(id).unwrap()
@@ -253,25 +289,56 @@ fn bad_inputs_give_clear_errors_without_secrets() {
     // Not base64: names the field, never echoes the key.
     let bad_key = format!("{}!!", &good[..good.len() - 2]);
     let err = AccessKey::from_base64(&bad_key).unwrap_err().to_string();
-    assert!(err.starts_with("access_key:") && err.contains("base64"), "{err}");
+    assert!(
+        err.starts_with("access_key:") && err.contains("base64"),
+        "{err}"
+    );
     assert!(!err.contains(&bad_key[..10]), "{err}");
-    assert!(AccessKey::from_base64("").unwrap_err().to_string().contains("empty"));
-    assert!(AccessKey::from_base64("abc").is_err(), "unpadded / truncated");
+    assert!(AccessKey::from_base64("")
+        .unwrap_err()
+        .to_string()
+        .contains("empty"));
+    assert!(
+        AccessKey::from_base64("abc").is_err(),
+        "unpadded / truncated"
+    );
 
     // Expiry in the past, or a zero lifetime.
     let err = Expiry::At(10).resolve(11).unwrap_err();
     assert_eq!(err, Error::Expired { et: 10, now: 11 });
     assert!(Expiry::At(11).resolve(11).is_err(), "et must be after now");
-    assert!(Expiry::Lifetime(0).resolve(11).unwrap_err().to_string().starts_with("lifetime:"));
-    assert!(Expiry::Lifetime(u64::MAX).resolve(11).unwrap_err().to_string().contains("overflow"));
-    assert_eq!(Expiry::At(32_472_115_200).resolve(0).unwrap(), 32_472_115_200, "64-bit et");
+    assert!(Expiry::Lifetime(0)
+        .resolve(11)
+        .unwrap_err()
+        .to_string()
+        .starts_with("lifetime:"));
+    assert!(Expiry::Lifetime(u64::MAX)
+        .resolve(11)
+        .unwrap_err()
+        .to_string()
+        .contains("overflow"));
+    assert_eq!(
+        Expiry::At(32_472_115_200).resolve(0).unwrap(),
+        32_472_115_200,
+        "64-bit et"
+    );
 
     // Forbidden characters in names.
-    for (pid, dn) in [("Aw9oB4n7zB", "dev 001"), ("Aw9o/B4n7zB", "dev-001"), ("Aw9oB4n7zB", "dev&1=2")] {
+    for (pid, dn) in [
+        ("Aw9oB4n7zB", "dev 001"),
+        ("Aw9o/B4n7zB", "dev-001"),
+        ("Aw9oB4n7zB", "dev&1=2"),
+    ] {
         let err = Resource::device(pid, dn).unwrap_err().to_string();
-        assert!(err.starts_with("product_id:") || err.starts_with("device_name:"), "{err}");
+        assert!(
+            err.starts_with("product_id:") || err.starts_with("device_name:"),
+            "{err}"
+        );
     }
-    assert!(MessageId::parse("12345678901234").unwrap_err().to_string().contains("13"));
+    assert!(MessageId::parse("12345678901234")
+        .unwrap_err()
+        .to_string()
+        .contains("13"));
     assert!(MessageId::parse("12a").is_err());
 }
 
@@ -288,11 +355,17 @@ fn malformed_tokens_are_refused_with_the_access_code() {
     .expose();
     let cases = [
         (good.replace("&sign=", "&sig="), "1103"),
-        (good.replace("version=2018-10-31", "version=2019-01-01"), "1111"),
+        (
+            good.replace("version=2018-10-31", "version=2019-01-01"),
+            "1111",
+        ),
         (good.replace("method=sha256", "method=SHA256"), "1110"),
         (good.replace("et=100", "et=-1"), "1103"),
         (format!("{good}&et=100"), "1103"),
-        (good.replace("res=products%2Fp1%2Fdevices%2Fd1", "res=things%2Fx"), "1103"),
+        (
+            good.replace("res=products%2Fp1%2Fdevices%2Fd1", "res=things%2Fx"),
+            "1103",
+        ),
         (good.replace("%3D", "%3"), "1103"),
     ];
     for (tok, code) in cases {

@@ -2,8 +2,9 @@
 //! `hwprodid` / `CTWing`, as the firmware would compute them at `AT+QMTCONN`.
 //!
 //! The firmware's formulas are undocumented. Each kind is one entry of a [`Derivers`] table
-//! of plain functions; an entry that is `None` means "not implemented": `AT+QMTCONN` with
-//! that credential kind answers `ERROR` and logs why. Nothing is ever faked.
+//! of plain functions (the built-in ones, in [`crate::derive`], call the cloud crates); an
+//! entry that is `None` means "not implemented": `AT+QMTCONN` with that credential kind
+//! answers `ERROR` and logs why. Nothing is ever faked.
 
 use crate::cfg::CloudAuth;
 use thiserror::Error;
@@ -51,7 +52,7 @@ pub enum DeriveError {
 pub type DeriveFn = fn(&DeriveInput<'_>) -> Result<Credentials, DeriveError>;
 
 /// The table of derivation functions, one per credential kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Derivers {
     /// `"aliauth"`.
     pub aliyun: Option<DeriveFn>,
@@ -66,13 +67,14 @@ pub struct Derivers {
 }
 
 impl Default for Derivers {
-    /// The built-in table: only the kinds whose cloud crate provides a signing function.
+    /// The built-in table: the cloud crates' signing functions (see [`crate::derive`]);
+    /// `CTWing` has none yet.
     fn default() -> Self {
         Derivers {
-            aliyun: None,
-            onenet: None,
-            huawei_device: None,
-            huawei_product: None,
+            aliyun: Some(crate::derive::aliyun),
+            onenet: Some(crate::derive::onenet),
+            huawei_device: Some(crate::derive::huawei_device),
+            huawei_product: Some(crate::derive::huawei_product),
             ctwing: None,
         }
     }

@@ -203,9 +203,7 @@ pub fn parse_line(line: &str) -> Result<CommandLine, ParseError> {
             args: Args::default(),
         });
     }
-    let name_end = rest
-        .find(|c: char| c == '=' || c == '?')
-        .unwrap_or(rest.len());
+    let name_end = rest.find(['=', '?']).unwrap_or(rest.len());
     let name = rest[..name_end].trim().to_ascii_uppercase();
     // The guide's §5.2 prints `AT+QMT PUBEX` (a typesetting artefact): only the canonical
     // spelling is accepted, so that name is unknown and answers ERROR.

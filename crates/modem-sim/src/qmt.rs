@@ -8,9 +8,7 @@ use thiserror::Error;
 use crate::api::{BackendCmd, ClientIdx, ConnectParams, TlsSettings, Will};
 use crate::auth::{DeriveError, DeriveInput};
 use crate::cfg::{self, CfgOutcome};
-use crate::module::{
-    ConnState, DataFor, Module, Stored, MAX_PAYLOAD, PUBLISH_WINDOW, RECV_SLOTS,
-};
+use crate::module::{ConnState, DataFor, Module, Stored, MAX_PAYLOAD, PUBLISH_WINDOW, RECV_SLOTS};
 use crate::parser::{Args, CommandLine, Form, ParseError};
 
 /// Why a command answers `ERROR`.
@@ -115,9 +113,7 @@ impl Module {
                     .clients
                     .iter()
                     .enumerate()
-                    .filter(|(_, k)| {
-                        !matches!(k.state, ConnState::Idle | ConnState::Opening)
-                    })
+                    .filter(|(_, k)| !matches!(k.state, ConnState::Idle | ConnState::Opening))
                     .map(|(i, k)| format!("+QMTOPEN: {i},{},{}", quote(&k.host), k.port))
                     .collect::<Vec<_>>();
                 self.info_ok(&lines);
@@ -476,7 +472,13 @@ impl Module {
         )
     }
 
-    pub(crate) fn on_message(&mut self, idx: ClientIdx, msgid: u16, topic: String, payload: Vec<u8>) {
+    pub(crate) fn on_message(
+        &mut self,
+        idx: ClientIdx,
+        msgid: u16,
+        topic: String,
+        payload: Vec<u8>,
+    ) {
         let m = Stored {
             msgid,
             topic,
@@ -492,7 +494,10 @@ impl Module {
                 client.slots[slot] = Some(m);
                 self.urc(format!("+QMTRECV: {idx},{slot}"));
             }
-            None => tracing::warn!(client = idx, "all {RECV_SLOTS} receive buffers full: message lost"),
+            None => tracing::warn!(
+                client = idx,
+                "all {RECV_SLOTS} receive buffers full: message lost"
+            ),
         }
     }
 

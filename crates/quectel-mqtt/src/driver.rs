@@ -4,12 +4,13 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), quectel_mqtt::Error> {
-//! use quectel_mqtt::commands::{Open, Connect, Publish};
+//! use quectel_mqtt::commands::{Connect, Credentials, Open, Qos, Secret};
 //! let port = quectel_mqtt::driver::open_serial("/dev/ttyUSB2", 115_200).expect("port");
 //! let (client, _task) = quectel_mqtt::driver::Client::spawn(port);
-//! client.execute(Open::new(0, "iot-as-mqtt.cn-shanghai.aliyuncs.com", 1883)).await?;
-//! client.execute(Connect::new(0, "dev1").with_login("user", "pass")).await?;
-//! client.publish(0, "topic/pub", 1, false, &b"hello"[..]).await?;
+//! client.execute(Open { client: 0, host: "iot-as-mqtt.cn-shanghai.aliyuncs.com".into(), port: 1883 }).await?;
+//! let credentials = Some(Credentials { username: "user".into(), password: Secret::new("pass") });
+//! client.execute(Connect { client: 0, client_id: "dev1".into(), credentials }).await?;
+//! client.publish(0, "topic/pub", Qos::AtLeastOnce, false, &b"hello"[..]).await?;
 //! # Ok(()) }
 //! ```
 
@@ -22,6 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::commands::{Publish, Qos, SubAck, Subscribe, TopicFilter, Unsubscribe};
 use crate::error::{Error, ParamError};
 use crate::request::{Request, Response, Timing};
 use crate::session::{ClientState, Event, RequestId, Session, SessionConfig};
@@ -121,20 +123,31 @@ impl Client {
 
     /// Publishes `payload` on `topic` and resolves when `+QMTPUBEX` reports the outcome
     /// (for QoS 1 and 2: the broker's acknowledgement). Returns the msgid used (0 for QoS 0).
-    pub async fn publish(&self, client: u8, topic: &str, qos: u8, retain: bool, payload: impl Into<Bytes>) -> Result<u16, Error> {
+    /// Up to 5 publishes per client are in flight at once (the module's window); more wait.
+    pub async fn publish(&self, client: u8, topic: &str, qos: Qos, retain: bool, payload: impl Into<Bytes>) -> Result<u16, Error> {
         let topic = topic.to_owned();
         let payload = payload.into();
-        if qos == 0 {
-            self.execute(crate::commands::Publish::new(client, 0, 0, retain, topic, payload)).await?;
+        if qos == Qos::AtMostOnce {
+            self.execute(Publish { client, msgid: 0, qos, retain, topic, payload }).await?;
             return Ok(0);
         }
         let (tx, rx) = oneshot::channel();
         self.execute_with_msgid(client, move |msgid| {
             let _ = tx.send(msgid);
-            crate::commands::Publish::new(client, msgid, qos, retain, topic, payload)
+            Publish { client, msgid, qos, retain, topic, payload }
         })
         .await?;
         Ok(rx.await.unwrap_or_default())
+    }
+
+    /// Subscribes to `topics` with a fresh msgid; returns the granted QoS of each.
+    pub async fn subscribe(&self, client: u8, topics: Vec<TopicFilter>) -> Result<Vec<SubAck>, Error> {
+        self.execute_with_msgid(client, move |msgid| Subscribe { client, msgid, topics }).await
+    }
+
+    /// Unsubscribes from `topics` with a fresh msgid.
+    pub async fn unsubscribe(&self, client: u8, topics: Vec<String>) -> Result<(), Error> {
+        self.execute_with_msgid(client, move |msgid| Unsubscribe { client, msgid, topics }).await.map(|_| ())
     }
 
     /// Sends a raw request (for commands this crate does not type).

@@ -29,8 +29,8 @@ pub struct Request {
     pub timeout: Duration,
     /// What a success changes in the state machine's view of the module.
     pub effect: Option<Effect>,
-    /// The line carries a secret (a password, a device secret, a key): logs and transcripts
-    /// show only the command's name.
+    /// The line, its data or its reply carries a secret (a password, a device secret, a key):
+    /// logs and transcripts show only the command's name.
     pub secret: bool,
 }
 
@@ -44,13 +44,28 @@ impl std::fmt::Debug for Request {
         f.debug_struct("Request")
             .field("name", &self.name)
             .field("line", &line)
-            .field("data", &self.data)
+            .field("data", &DataSummary { data: &self.data, secret: self.secret })
             .field("info", &self.info)
             .field("completion", &self.completion)
             .field("timeout", &self.timeout)
             .field("effect", &self.effect)
             .field("secret", &self.secret)
             .finish()
+    }
+}
+
+/// `Debug` of [`Request::data`]: the bytes, or only their count when the request is secret.
+struct DataSummary<'a> {
+    data: &'a Option<Data>,
+    secret: bool,
+}
+
+impl std::fmt::Debug for DataSummary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.data, self.secret) {
+            (Some(Data::Prompt(bytes) | Data::Connect(bytes)), true) => write!(f, "<{} bytes withheld>", bytes.len()),
+            (data, _) => data.fmt(f),
+        }
     }
 }
 

@@ -107,6 +107,16 @@ pub enum NameError {
         /// The limit.
         max: usize,
     },
+    /// Too short.
+    #[error("{what} is {len} characters long, the minimum is {min}")]
+    TooShort {
+        /// What the name is.
+        what: &'static str,
+        /// Its length in characters.
+        len: usize,
+        /// The limit.
+        min: usize,
+    },
     /// A character the cloud forbids.
     #[error("{what} contains {ch:?} at position {pos}, allowed: {allowed}")]
     BadChar {

@@ -113,7 +113,12 @@ fn required(path: &str, field: &str, v: Option<String>) -> Result<String> {
 
 /// A number or numeric string; `None` for null, "" and absent.
 fn number(path: &str, field: &str, v: &Option<Value>) -> Result<Option<Value>> {
-    let bad = || err(path, format!("{field} must be a number or a numeric string"));
+    let bad = || {
+        err(
+            path,
+            format!("{field} must be a number or a numeric string"),
+        )
+    };
     Ok(match v {
         None | Some(Value::Null) => None,
         Some(Value::Number(n)) => Some(Value::Number(n.clone())),
@@ -138,11 +143,17 @@ fn limit(path: &str, field: &str, v: &Option<Value>, ty: HwType) -> Result<Optio
     }
     match n.as_f64() {
         Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Some(Limit::Int(f as i64))),
-        _ => Err(err(path, format!("{field} {n} is not an integer, but the type is {}", ty.as_str()))),
+        _ => Err(err(
+            path,
+            format!(
+                "{field} {n} is not an integer, but the type is {}",
+                ty.as_str()
+            ),
+        )),
     }
 }
 
-fn para(parent: &str, raw: RawPara, notes: &mut Vec<String>) -> Result<(ParaDef, Option<String>)> {
+fn para(parent: &str, raw: RawPara, notes: &mut Vec<String>) -> Result<ParaDef> {
     let name = required(parent, "para_name/property_name", raw.para_name)?;
     let path = format!("{parent}[{name}]");
     let type_text = required(&path, "data_type", raw.data_type)?;
@@ -156,7 +167,9 @@ fn para(parent: &str, raw: RawPara, notes: &mut Vec<String>) -> Result<(ParaDef,
         )
     })?;
     if type_text == "double" {
-        notes.push(format!("{path}: legacy data_type \"double\" read as decimal"));
+        notes.push(format!(
+            "{path}: legacy data_type \"double\" read as decimal"
+        ));
     }
     let (mut min, mut max) = (None, None);
     if data_type.numeric() {
@@ -199,18 +212,17 @@ fn para(parent: &str, raw: RawPara, notes: &mut Vec<String>) -> Result<(ParaDef,
         enum_list,
         unit: raw.unit.filter(|u| !u.is_empty()),
     };
-    let def = ParaDef {
+    Ok(ParaDef {
         name,
         spec,
         required: raw.required.unwrap_or(false),
-    };
-    Ok((def, raw.method.or(raw.description)))
+    })
 }
 
 fn paras(parent: &str, raw: Option<Vec<RawPara>>, notes: &mut Vec<String>) -> Result<Vec<ParaDef>> {
     raw.unwrap_or_default()
         .into_iter()
-        .map(|p| para(parent, p, notes).map(|(d, _)| d))
+        .map(|p| para(parent, p, notes))
         .collect()
 }
 
@@ -225,11 +237,14 @@ fn service(raw: RawService, id: Option<String>, notes: &mut Vec<String>) -> Resu
     for p in raw.properties.unwrap_or_default() {
         let description = p.description.clone();
         let method_text = p.method.clone();
-        let (def, _) = para(&format!("{at}.properties"), p, notes)?;
+        let def = para(&format!("{at}.properties"), p, notes)?;
         let path = format!("{at}.properties[{}]", def.name);
         let method_text = required(&path, "method", method_text)?;
         let method = Method::parse(&method_text).ok_or_else(|| {
-            err(&path, format!("method {method_text:?} is not a combination of R, W and E"))
+            err(
+                &path,
+                format!("method {method_text:?} is not a combination of R, W and E"),
+            )
         })?;
         properties.push(PropertyDef {
             name: def.name,
@@ -324,7 +339,10 @@ impl ProductModel {
             .next()
             .ok_or_else(|| err("devicetype-capability.json", "devices is empty"))?;
         if devices.next().is_some() {
-            return Err(err("devicetype-capability.json", "more than one device type"));
+            return Err(err(
+                "devicetype-capability.json",
+                "more than one device type",
+            ));
         }
         let mut defs = Vec::new();
         for text in service_files {
@@ -338,8 +356,15 @@ impl ProductModel {
             let ty = cap.service_type.unwrap_or_else(|| id.clone());
             let pos = defs
                 .iter()
-                .position(|d| d.service_type.as_deref() == Some(&ty) || d.service_id.as_deref() == Some(&id))
-                .ok_or_else(|| err(&format!("services[{id}]"), format!("no service file has serviceType {ty:?}")))?;
+                .position(|d| {
+                    d.service_type.as_deref() == Some(&ty) || d.service_id.as_deref() == Some(&id)
+                })
+                .ok_or_else(|| {
+                    err(
+                        &format!("services[{id}]"),
+                        format!("no service file has serviceType {ty:?}"),
+                    )
+                })?;
             let mut raw = defs.remove(pos);
             raw.option = cap.option.or(raw.option);
             services.push(service(raw, Some(id), &mut notes)?);
@@ -349,7 +374,11 @@ impl ProductModel {
                 "servicetype-capability.json",
                 format!(
                     "service {:?} is not listed in devicetype-capability.json",
-                    extra.service_type.as_deref().or(extra.service_id.as_deref()).unwrap_or("?")
+                    extra
+                        .service_type
+                        .as_deref()
+                        .or(extra.service_id.as_deref())
+                        .unwrap_or("?")
                 ),
             ));
         }
@@ -399,7 +428,10 @@ impl ProductModel {
         if path.is_dir() {
             return Self::load_offline_dir(path);
         }
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+        {
             return Err(Error::NotImplemented(
                 "reading a product-model .zip; unpack it and pass the directory",
             ));

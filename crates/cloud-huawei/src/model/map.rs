@@ -25,7 +25,10 @@ pub(crate) fn data_type(spec: &ValueSpec) -> DataType {
     let unit = spec.unit.clone();
     let enum_of = |list: &[String]| {
         DataType::Enum(EnumSpec {
-            values: list.iter().map(|v| (v.clone(), v.clone())).collect::<BTreeMap<_, _>>(),
+            values: list
+                .iter()
+                .map(|v| (v.clone(), v.clone()))
+                .collect::<BTreeMap<_, _>>(),
             integer: false,
         })
     };
@@ -106,7 +109,11 @@ impl ProductModel {
                     name: c.responses.first().map(|r| r.name.clone()),
                     call_type: CallType::Async,
                     input: fields(&c.paras),
-                    output: c.responses.first().map(|r| fields(&r.paras)).unwrap_or_default(),
+                    output: c
+                        .responses
+                        .first()
+                        .map(|r| fields(&r.paras))
+                        .unwrap_or_default(),
                     service: service.clone(),
                 });
             }
@@ -148,7 +155,10 @@ impl ServiceMap {
         let mut by_property: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for p in model.map(|m| m.properties.as_slice()).unwrap_or_default() {
             if let Some(s) = &p.service {
-                by_property.entry(p.identifier.clone()).or_default().push(s.clone());
+                by_property
+                    .entry(p.identifier.clone())
+                    .or_default()
+                    .push(s.clone());
             }
         }
         Self {

@@ -1,7 +1,7 @@
 //! IoTDA product models (产品模型): loading, checking, and mapping onto
 //! `thing-model`.
 //!
-//! Two source forms are read ([`load`]):
+//! Two source forms are read ([`ProductModel::load`]):
 //! * the **API form** (CreateProduct / ShowProduct / model export, snake_case):
 //!   `{"product_id", …, "service_capabilities": [{"service_id", "properties": [{"property_name",
 //!   "data_type", "min": "0", …}], "commands": […], "events": […]}]}`;
@@ -283,7 +283,11 @@ impl ProductModel {
             if !seen.insert(s.service_id.as_str()) {
                 return Err(model_err(at, "service_id appears twice"));
             }
-            unique(&at, "property", s.properties.iter().map(|p| p.name.as_str()))?;
+            unique(
+                &at,
+                "property",
+                s.properties.iter().map(|p| p.name.as_str()),
+            )?;
             unique(&at, "command", s.commands.iter().map(|c| c.name.as_str()))?;
             unique(&at, "event", s.events.iter().map(|e| e.event_type.as_str()))?;
             for p in &s.properties {
@@ -354,7 +358,10 @@ fn paras_ok(at: &str, paras: &[ParaDef]) -> Result<()> {
 
 fn spec_ok(at: &str, spec: &ValueSpec) -> Result<()> {
     if spec.data_type == HwType::Enum && spec.enum_list.is_empty() {
-        return Err(model_err(at.into(), "data_type enum needs a non-empty enum_list"));
+        return Err(model_err(
+            at.into(),
+            "data_type enum needs a non-empty enum_list",
+        ));
     }
     if let (Some(min), Some(max)) = (spec.min, spec.max) {
         if min.as_f64() > max.as_f64() {

@@ -30,24 +30,33 @@ mod reply;
 mod secret;
 mod tls;
 
-pub use basic::{At, DeviceInfo, EpsRegistration, Identify, RegStatus, RegistrationQuery, SetEcho};
-pub use basic::{Signal, SignalQuality, SimState, SimStatusQuery};
-pub use cfg::{AliAuth, CfgAliAuth, CfgHwAuth, CfgHwProdId, CfgOneNet, HwAuth, HwAuthConfig};
-pub use cfg::{CfgDataFormat, CfgRecvMode, CfgSendMode, CfgViewMode, DataFormat, RecvMode};
-pub use cfg::{CfgKeepalive, CfgPdpCid, CfgQmtPing, CfgSession, CfgSsl, CfgTimeout, CfgVersion};
-pub use cfg::{CfgOption, CfgQuery, CfgTest, SupportedOption};
-pub use cfg::{CfgWill, CfgWillEx, Will, WillEx, WillExConfig};
-pub use cfg::{HwProduct, HwProductConfig, MqttVersion, OneNetAuth, PacketTimeouts, SslMode};
+pub use basic::{
+    At, DeviceInfo, EpsRegistration, Identify, RegStatus, RegistrationQuery, SetEcho, Signal,
+    SignalQuality, SimState, SimStatusQuery, CPIN_TIMEOUT,
+};
+pub use cfg::{
+    AliAuth, CfgAliAuth, CfgDataFormat, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgOption,
+    CfgPdpCid, CfgQmtPing, CfgQuery, CfgRecvMode, CfgSendMode, CfgSession, CfgSsl, CfgTest,
+    CfgTimeout, CfgVersion, CfgViewMode, CfgWill, CfgWillEx, DataFormat, HwAuth, HwAuthConfig,
+    HwProduct, HwProductConfig, MqttVersion, OneNetAuth, PacketTimeouts, RecvMode, SslMode,
+    SupportedOption, Will, WillEx, WillExConfig, MAX_CREDENTIAL_LEN,
+};
 pub use clock::{ClockQuery, ModuleTime, NetworkTimeQuery, TimeMode};
-pub use mqtt::{ClientState, Close, ConnState, ConnStateQuery, Connect, Credentials, Disconnect};
-pub use mqtt::{MqttTest, Open, OpenEndpoint, OpenQuery};
-pub use packets::{Publish, RecvRead, RecvSlots, RecvStatusQuery, SubAck, Subscribe, TopicFilter};
-pub use packets::Unsubscribe;
+pub use mqtt::{
+    ClientState, Close, ConnState, ConnStateQuery, Connect, Credentials, Disconnect, MqttTest,
+    Open, OpenEndpoint, OpenQuery, CLOSE_TIMEOUT, DISC_TIMEOUT, OPEN_TIMEOUT,
+};
+pub use packets::{
+    Publish, RecvRead, RecvSlots, RecvStatusQuery, SubAck, Subscribe, TopicFilter, Unsubscribe,
+    RECV_READ_TIMEOUT,
+};
 pub use pdp::{ContextType, PdpAuth, PdpContext, PdpContextQuery, PdpContextSet};
 pub use reply::{split_fields, Field};
 pub use secret::Secret;
-pub use tls::{CipherSuite, FileUpload, SecLevel, SslConfigQuery, SslConfigSet, SslOption};
-pub use tls::{SslSetting, SslVersion, Uploaded};
+pub use tls::{
+    CipherSuite, FileUpload, SecLevel, SslConfigQuery, SslConfigSet, SslOption, SslSetting,
+    SslVersion, Uploaded,
+};
 
 /// The limit for commands the module answers without the network (300 ms in Quectel's
 /// manuals), widened for UART pacing and a busy module: see the module documentation.
@@ -100,7 +109,12 @@ pub(crate) fn line(text: &str) -> Vec<u8> {
 
 /// A request that completes at its final result code, carries no data, changes nothing in the
 /// session and holds no secret; callers adjust the rest with struct update syntax.
-pub(crate) fn final_request(name: &'static str, line: Vec<u8>, info: Info, timeout: Duration) -> Request {
+pub(crate) fn final_request(
+    name: &'static str,
+    line: Vec<u8>,
+    info: Info,
+    timeout: Duration,
+) -> Request {
     Request {
         name,
         line,
@@ -125,24 +139,34 @@ pub(crate) mod test_support {
 
     /// The command line as text (every line this crate builds is ASCII or UTF-8).
     pub fn encode<C: Command>(command: &C) -> String {
-        let request = command.request(&Timing::default()).expect("valid parameters");
+        let request = command
+            .request(&Timing::default())
+            .expect("valid parameters");
         String::from_utf8(request.line).expect("UTF-8 line")
     }
 
     /// The request for the default timing.
     pub fn request<C: Command>(command: &C) -> Request {
-        command.request(&Timing::default()).expect("valid parameters")
+        command
+            .request(&Timing::default())
+            .expect("valid parameters")
     }
 
     /// A response holding these information lines.
     pub fn info(lines: &[&str]) -> Response {
-        Response { info: lines.iter().map(|l| (*l).to_owned()).collect(), ..Response::default() }
+        Response {
+            info: lines.iter().map(|l| (*l).to_owned()).collect(),
+            ..Response::default()
+        }
     }
 
     /// The parameter a refused command names.
     pub fn refused_param<C: Command>(command: &C) -> &'static str {
         use crate::error::ParamError;
-        match command.request(&Timing::default()).expect_err("the parameters must be refused") {
+        match command
+            .request(&Timing::default())
+            .expect_err("the parameters must be refused")
+        {
             ParamError::OutOfRange { param, .. }
             | ParamError::Length { param, .. }
             | ParamError::Forbidden { param, .. }

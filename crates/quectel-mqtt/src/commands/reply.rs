@@ -81,7 +81,8 @@ pub fn split_fields(body: &str) -> Option<Vec<Field<'_>>> {
 
 /// The text after `prefix` (e.g. `"+QMTCFG:"`) and the spaces that follow it.
 pub(crate) fn body<'a>(line: &'a str, prefix: &str) -> Option<&'a str> {
-    line.strip_prefix(prefix).map(|rest| rest.trim_start_matches(' '))
+    line.strip_prefix(prefix)
+        .map(|rest| rest.trim_start_matches(' '))
 }
 
 /// What a command's reply looks like, for finding its lines and reporting a bad one.
@@ -103,23 +104,38 @@ impl ReplyShape {
     /// An error for a line that does not have the shape.
     pub fn malformed(&self, line: &str) -> Error {
         let detail = if self.secret {
-            format!("expected {} (the line is withheld: it may hold a secret)", self.shape)
+            format!(
+                "expected {} (the line is withheld: it may hold a secret)",
+                self.shape
+            )
         } else {
             let shown: String = line.chars().take(QUOTED_LINE_MAX).collect();
             format!("expected {}, got {shown:?}", self.shape)
         };
-        Error::Reply { command: self.command, detail }
+        Error::Reply {
+            command: self.command,
+            detail,
+        }
     }
 
     /// An error for a reply without any line of the shape.
     pub fn missing(&self) -> Error {
-        Error::Reply { command: self.command, detail: format!("no {} line in the reply", self.shape) }
+        Error::Reply {
+            command: self.command,
+            detail: format!("no {} line in the reply", self.shape),
+        }
     }
 
     /// The bodies of every information line with the prefix, with their full lines.
-    pub fn lines<'a>(&self, response: &'a Response) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+    pub fn lines<'a>(
+        &self,
+        response: &'a Response,
+    ) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let prefix = self.prefix;
-        response.info.iter().filter_map(move |line| body(line, prefix).map(|b| (line.as_str(), b)))
+        response
+            .info
+            .iter()
+            .filter_map(move |line| body(line, prefix).map(|b| (line.as_str(), b)))
     }
 
     /// Parses the first line with the prefix.
@@ -129,7 +145,9 @@ impl ReplyShape {
         parse: impl Fn(&[Field<'_>]) -> Option<T>,
     ) -> Result<T, Error> {
         let (line, body) = self.lines(response).next().ok_or_else(|| self.missing())?;
-        split_fields(body).and_then(|fields| parse(&fields)).ok_or_else(|| self.malformed(line))
+        split_fields(body)
+            .and_then(|fields| parse(&fields))
+            .ok_or_else(|| self.malformed(line))
     }
 
     /// Parses every line with the prefix (possibly none).
@@ -139,7 +157,11 @@ impl ReplyShape {
         parse: impl Fn(&[Field<'_>]) -> Option<T>,
     ) -> Result<Vec<T>, Error> {
         self.lines(response)
-            .map(|(line, body)| split_fields(body).and_then(|fields| parse(&fields)).ok_or_else(|| self.malformed(line)))
+            .map(|(line, body)| {
+                split_fields(body)
+                    .and_then(|fields| parse(&fields))
+                    .ok_or_else(|| self.malformed(line))
+            })
             .collect()
     }
 }
@@ -163,8 +185,14 @@ mod tests {
                 Field::Bare("7"),
             ]
         );
-        assert_eq!(split_fields(r#" "24/11/25,10:20:30+32" "#).unwrap(), vec![Field::Quoted("24/11/25,10:20:30+32")]);
-        assert_eq!(split_fields("0, 1").unwrap(), vec![Field::Bare("0"), Field::Bare("1")]);
+        assert_eq!(
+            split_fields(r#" "24/11/25,10:20:30+32" "#).unwrap(),
+            vec![Field::Quoted("24/11/25,10:20:30+32")]
+        );
+        assert_eq!(
+            split_fields("0, 1").unwrap(),
+            vec![Field::Bare("0"), Field::Bare("1")]
+        );
         assert_eq!(split_fields("").unwrap(), vec![Field::Bare("")]);
         assert_eq!(split_fields(r#""""#).unwrap(), vec![Field::Quoted("")]);
     }
@@ -186,10 +214,25 @@ mod tests {
 
     #[test]
     fn secret_shapes_never_quote_the_line() {
-        let shape = ReplyShape { command: "AT+QMTCFG", prefix: "+QMTCFG:", shape: "+QMTCFG: \"aliauth\",…", secret: true };
-        let text = shape.malformed("+QMTCFG: \"aliauth\",\"pk\",\"dn\",\"topsecret").to_string();
-        assert!(text.contains("AT+QMTCFG") && !text.contains("topsecret"), "{text}");
-        let open = ReplyShape { command: "AT+CSQ", prefix: "+CSQ:", shape: "+CSQ: <rssi>,<ber>", secret: false };
+        let shape = ReplyShape {
+            command: "AT+QMTCFG",
+            prefix: "+QMTCFG:",
+            shape: "+QMTCFG: \"aliauth\",…",
+            secret: true,
+        };
+        let text = shape
+            .malformed("+QMTCFG: \"aliauth\",\"pk\",\"dn\",\"topsecret")
+            .to_string();
+        assert!(
+            text.contains("AT+QMTCFG") && !text.contains("topsecret"),
+            "{text}"
+        );
+        let open = ReplyShape {
+            command: "AT+CSQ",
+            prefix: "+CSQ:",
+            shape: "+CSQ: <rssi>,<ber>",
+            secret: false,
+        };
         assert!(open.malformed("+CSQ: x").to_string().contains("+CSQ: x"));
     }
 }

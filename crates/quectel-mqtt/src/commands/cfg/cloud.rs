@@ -29,7 +29,10 @@ fn push_credential(line: &mut Vec<u8>, param: &'static str, value: &str) -> Resu
 
 /// A secret-bearing set request.
 fn secret_request(line: Vec<u8>) -> Request {
-    Request { secret: true, ..set_request(line) }
+    Request {
+        secret: true,
+        ..set_request(line)
+    }
 }
 
 /// `None` when the module reports the option unset: no values, or only empty ones.
@@ -54,7 +57,8 @@ pub struct CfgAliAuth {
 
 impl CfgOption for CfgAliAuth {
     const NAME: &'static str = "aliauth";
-    const REPLY_SHAPE: &'static str = "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>";
+    const REPLY_SHAPE: &'static str =
+        "+QMTCFG: \"aliauth\",<product_key>,<device_name>,<device_secret>";
     const SECRET_REPLY: bool = true;
     /// `None` when no credentials are set.
     type Reply = Option<AliAuth>;
@@ -146,7 +150,8 @@ pub struct CfgHwAuth {
 
 impl CfgOption for CfgHwAuth {
     const NAME: &'static str = "hwauth";
-    const REPLY_SHAPE: &'static str = "+QMTCFG: \"hwauth\",<product_id>,<access_key>[,<hw_time_enable>]";
+    const REPLY_SHAPE: &'static str =
+        "+QMTCFG: \"hwauth\",<product_id>,<access_key>[,<hw_time_enable>]";
     const SECRET_REPLY: bool = true;
     /// `None` when no credentials are set.
     type Reply = Option<HwAuthConfig>;
@@ -162,7 +167,10 @@ impl CfgOption for CfgHwAuth {
             device_id: auth_fields[0].text().to_owned(),
             device_secret: Secret::new(auth_fields[1].text()),
         };
-        Some(Some(HwAuthConfig { auth, timestamp_check }))
+        Some(Some(HwAuthConfig {
+            auth,
+            timestamp_check,
+        }))
     }
 }
 
@@ -217,14 +225,21 @@ impl CfgOption for CfgHwProdId {
             product_secret: Secret::new(auth_fields[1].text()),
             node_id: auth_fields[2].text().to_owned(),
         };
-        Some(Some(HwProductConfig { auth, timestamp_check }))
+        Some(Some(HwProductConfig {
+            auth,
+            timestamp_check,
+        }))
     }
 }
 
 set_command!(CfgHwProdId, |self| {
     let mut line = option_line(Self::NAME, self.client)?;
     push_credential(&mut line, "product_id", &self.auth.product_id)?;
-    push_credential(&mut line, "product_secret", self.auth.product_secret.expose())?;
+    push_credential(
+        &mut line,
+        "product_secret",
+        self.auth.product_secret.expose(),
+    )?;
     push_credential(&mut line, "product_node", &self.auth.node_id)?;
     Ok(secret_request(line))
 });
@@ -274,21 +289,40 @@ mod tests {
         let mut bad = guide_aliauth();
         bad.auth.device_secret = Secret::new(format!("{GUIDE_SECRET}\r\n"));
         let err = bad.request(&Timing::default()).unwrap_err();
-        assert!(!err.to_string().contains(GUIDE_SECRET) && err.to_string().contains("device_secret"), "{err}");
+        assert!(
+            !err.to_string().contains(GUIDE_SECRET) && err.to_string().contains("device_secret"),
+            "{err}"
+        );
 
-        let reply = format!("+QMTCFG: \"aliauth\",\"oyjtmPI5a5j\",\"MQTT_TEST\",\"{GUIDE_SECRET}\"");
-        let parsed = CfgQuery::<CfgAliAuth>::new(0).parse(info(&[&reply])).unwrap().unwrap();
+        let reply =
+            format!("+QMTCFG: \"aliauth\",\"oyjtmPI5a5j\",\"MQTT_TEST\",\"{GUIDE_SECRET}\"");
+        let parsed = CfgQuery::<CfgAliAuth>::new(0)
+            .parse(info(&[&reply]))
+            .unwrap()
+            .unwrap();
         assert_eq!(parsed, set.auth);
         assert!(!format!("{parsed:?}").contains(GUIDE_SECRET), "{parsed:?}");
         // A malformed reply's error must not quote the line either.
         let broken = format!("+QMTCFG: \"aliauth\",\"oyjtmPI5a5j\",\"{GUIDE_SECRET}\"");
-        let err = CfgQuery::<CfgAliAuth>::new(0).parse(info(&[&broken])).unwrap_err();
-        assert!(matches!(err, Error::Reply { command: "AT+QMTCFG", .. }));
+        let err = CfgQuery::<CfgAliAuth>::new(0)
+            .parse(info(&[&broken]))
+            .unwrap_err();
+        assert!(matches!(
+            err,
+            Error::Reply {
+                command: "AT+QMTCFG",
+                ..
+            }
+        ));
         assert!(!err.to_string().contains(GUIDE_SECRET), "{err}");
 
-        let onenet = CfgQuery::<CfgOneNet>::new(0).parse(info(&["+QMTCFG: \"onenet\",\"123456\",\"k3y==\""])).unwrap();
+        let onenet = CfgQuery::<CfgOneNet>::new(0)
+            .parse(info(&["+QMTCFG: \"onenet\",\"123456\",\"k3y==\""]))
+            .unwrap();
         assert!(!format!("{onenet:?}").contains("k3y=="));
-        let hw = CfgQuery::<CfgHwAuth>::new(0).parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\",1"])).unwrap();
+        let hw = CfgQuery::<CfgHwAuth>::new(0)
+            .parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\",1"]))
+            .unwrap();
         assert!(!format!("{hw:?}").contains("hwS3cret"));
     }
 
@@ -296,49 +330,104 @@ mod tests {
     fn aliauth_unset_reply() {
         let query = CfgQuery::<CfgAliAuth>::new(0);
         assert_eq!(query.parse(info(&["+QMTCFG: \"aliauth\""])).unwrap(), None);
-        assert_eq!(query.parse(info(&["+QMTCFG: \"aliauth\",\"\",\"\",\"\""])).unwrap(), None);
-        assert!(query.request(&Timing::default()).is_ok_and(|r| !r.secret));
+        assert_eq!(
+            query
+                .parse(info(&["+QMTCFG: \"aliauth\",\"\",\"\",\"\""]))
+                .unwrap(),
+            None
+        );
+        // The line holds no secret but the reply does.
+        assert!(query.request(&Timing::default()).is_ok_and(|r| r.secret));
     }
 
     #[test]
     fn onenet_set_and_query() {
         let set = CfgOneNet {
             client: 1,
-            auth: OneNetAuth { product_id: "123456".into(), access_key: Secret::new("k3y==") },
+            auth: OneNetAuth {
+                product_id: "123456".into(),
+                access_key: Secret::new("k3y=="),
+            },
         };
         let req = request(&set);
         assert_eq!(req.line, b"AT+QMTCFG=\"onenet\",1,\"123456\",\"k3y==\"");
         assert!(req.secret);
-        let reply = CfgQuery::<CfgOneNet>::new(1).parse(info(&["+QMTCFG: \"onenet\",\"123456\",\"k3y==\""])).unwrap();
+        let reply = CfgQuery::<CfgOneNet>::new(1)
+            .parse(info(&["+QMTCFG: \"onenet\",\"123456\",\"k3y==\""]))
+            .unwrap();
         assert_eq!(reply, Some(set.auth));
-        assert!(CfgQuery::<CfgOneNet>::new(1).parse(info(&["+QMTCFG: \"onenet\",\"123456\""])).is_err());
+        assert!(CfgQuery::<CfgOneNet>::new(1)
+            .parse(info(&["+QMTCFG: \"onenet\",\"123456\""]))
+            .is_err());
     }
 
     #[test]
     fn hwauth_set_and_query() {
-        let auth = HwAuth { device_id: "dev_1".into(), device_secret: Secret::new("hwS3cret") };
-        let req = request(&CfgHwAuth { client: 2, auth: auth.clone() });
+        let auth = HwAuth {
+            device_id: "dev_1".into(),
+            device_secret: Secret::new("hwS3cret"),
+        };
+        let req = request(&CfgHwAuth {
+            client: 2,
+            auth: auth.clone(),
+        });
         assert_eq!(req.line, b"AT+QMTCFG=\"hwauth\",2,\"dev_1\",\"hwS3cret\"");
         assert!(req.secret);
         let query = CfgQuery::<CfgHwAuth>::new(2);
-        let reply = query.parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\",1"])).unwrap();
-        assert_eq!(reply, Some(HwAuthConfig { auth: auth.clone(), timestamp_check: Some(true) }));
-        let reply = query.parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\""])).unwrap();
-        assert_eq!(reply, Some(HwAuthConfig { auth, timestamp_check: None }));
-        assert!(query.parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"s\",2"])).is_err());
+        let reply = query
+            .parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\",1"]))
+            .unwrap();
+        assert_eq!(
+            reply,
+            Some(HwAuthConfig {
+                auth: auth.clone(),
+                timestamp_check: Some(true)
+            })
+        );
+        let reply = query
+            .parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"hwS3cret\""]))
+            .unwrap();
+        assert_eq!(
+            reply,
+            Some(HwAuthConfig {
+                auth,
+                timestamp_check: None
+            })
+        );
+        assert!(query
+            .parse(info(&["+QMTCFG: \"hwauth\",\"dev_1\",\"s\",2"]))
+            .is_err());
     }
 
     #[test]
     fn hwprodid_set_and_query() {
-        let auth = HwProduct { product_id: "p1".into(), product_secret: Secret::new("ps"), node_id: "n1".into() };
-        let set = CfgHwProdId { client: 0, auth: auth.clone() };
-        assert_eq!(encode(&set), "AT+QMTCFG=\"hwprodid\",0,\"p1\",\"ps\",\"n1\"");
+        let auth = HwProduct {
+            product_id: "p1".into(),
+            product_secret: Secret::new("ps"),
+            node_id: "n1".into(),
+        };
+        let set = CfgHwProdId {
+            client: 0,
+            auth: auth.clone(),
+        };
+        assert_eq!(
+            encode(&set),
+            "AT+QMTCFG=\"hwprodid\",0,\"p1\",\"ps\",\"n1\""
+        );
         assert!(request(&set).secret);
         let mut no_node = set.clone();
         no_node.auth.node_id.clear();
         assert_eq!(refused_param(&no_node), "product_node");
         let query = CfgQuery::<CfgHwProdId>::new(0);
-        let reply = query.parse(info(&["+QMTCFG: \"hwprodid\",\"p1\",\"ps\",\"n1\",0"])).unwrap();
-        assert_eq!(reply, Some(HwProductConfig { auth, timestamp_check: Some(false) }));
+        let reply = query
+            .parse(info(&["+QMTCFG: \"hwprodid\",\"p1\",\"ps\",\"n1\",0"]))
+            .unwrap();
+        assert_eq!(
+            reply,
+            Some(HwProductConfig {
+                auth,
+                timestamp_check: Some(false)
+            })
+        );
     }
 }

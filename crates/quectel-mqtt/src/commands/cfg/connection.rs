@@ -133,8 +133,14 @@ impl CfgOption for CfgSsl {
 
     fn parse_reply(fields: &[Field<'_>]) -> Option<SslMode> {
         match fields {
-            [enabled] => Some(SslMode { enabled: enabled.flag()?, context: None }),
-            [enabled, ctx] => Some(SslMode { enabled: enabled.flag()?, context: Some(ctx.int()?) }),
+            [enabled] => Some(SslMode {
+                enabled: enabled.flag()?,
+                context: None,
+            }),
+            [enabled, ctx] => Some(SslMode {
+                enabled: enabled.flag()?,
+                context: Some(ctx.int()?),
+            }),
             _ => None,
         }
     }
@@ -221,7 +227,10 @@ pub struct PacketTimeouts {
 impl PacketTimeouts {
     /// The time limits these settings give CONN, SUB, UNS and PUBEX.
     pub fn timing(&self) -> Timing {
-        Timing { pkt_timeout: self.pkt_timeout, retry_times: self.retry_times }
+        Timing {
+            pkt_timeout: self.pkt_timeout,
+            retry_times: self.retry_times,
+        }
     }
 }
 
@@ -237,7 +246,8 @@ pub struct CfgTimeout {
 
 impl CfgOption for CfgTimeout {
     const NAME: &'static str = "timeout";
-    const REPLY_SHAPE: &'static str = "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>";
+    const REPLY_SHAPE: &'static str =
+        "+QMTCFG: \"timeout\",<pkt_timeout>,<retry_times>,<timeout_notice>";
     type Reply = PacketTimeouts;
 
     fn parse_reply(fields: &[Field<'_>]) -> Option<PacketTimeouts> {
@@ -254,14 +264,25 @@ impl CfgOption for CfgTimeout {
 
 set_command!(CfgTimeout, |self| {
     let mut line = option_line(Self::NAME, self.client)?;
-    let PacketTimeouts { pkt_timeout, retry_times, report_timeouts } = self.timeouts;
+    let PacketTimeouts {
+        pkt_timeout,
+        retry_times,
+        report_timeouts,
+    } = self.timeouts;
     check_range("pkt_timeout", pkt_timeout.into(), 1, 60)?;
     check_range("retry_times", retry_times.into(), 0, 10)?;
     push_arg_int(&mut line, pkt_timeout);
     push_arg_int(&mut line, retry_times);
     push_arg_int(&mut line, flag(report_timeouts));
-    let effect = Effect::Timing { client: self.client, pkt_timeout, retry_times };
-    Ok(Request { effect: Some(effect), ..set_request(line) })
+    let effect = Effect::Timing {
+        client: self.client,
+        pkt_timeout,
+        retry_times,
+    };
+    Ok(Request {
+        effect: Some(effect),
+        ..set_request(line)
+    })
 });
 
 /// `AT+QMTCFG="qmtping",<client_idx>,<qmtping_interval>`: 5–60 s (default 5).
@@ -303,71 +324,243 @@ mod tests {
 
     #[test]
     fn version_and_pdpcid() {
-        assert_eq!(encode(&CfgVersion { client: 0, version: MqttVersion::V3_1_1 }), "AT+QMTCFG=\"version\",0,4");
-        assert_eq!(encode(&CfgVersion { client: 5, version: MqttVersion::V3_1 }), "AT+QMTCFG=\"version\",5,3");
-        assert_eq!(refused_param(&CfgVersion { client: 6, version: MqttVersion::V3_1 }), "client_idx");
-        assert_eq!(encode(&CfgPdpCid { client: 1, cid: 1 }), "AT+QMTCFG=\"pdpcid\",1,1");
-        assert_eq!(encode(&CfgPdpCid { client: 1, cid: 15 }), "AT+QMTCFG=\"pdpcid\",1,15");
+        assert_eq!(
+            encode(&CfgVersion {
+                client: 0,
+                version: MqttVersion::V3_1_1
+            }),
+            "AT+QMTCFG=\"version\",0,4"
+        );
+        assert_eq!(
+            encode(&CfgVersion {
+                client: 5,
+                version: MqttVersion::V3_1
+            }),
+            "AT+QMTCFG=\"version\",5,3"
+        );
+        assert_eq!(
+            refused_param(&CfgVersion {
+                client: 6,
+                version: MqttVersion::V3_1
+            }),
+            "client_idx"
+        );
+        assert_eq!(
+            encode(&CfgPdpCid { client: 1, cid: 1 }),
+            "AT+QMTCFG=\"pdpcid\",1,1"
+        );
+        assert_eq!(
+            encode(&CfgPdpCid { client: 1, cid: 15 }),
+            "AT+QMTCFG=\"pdpcid\",1,15"
+        );
         assert_eq!(refused_param(&CfgPdpCid { client: 1, cid: 0 }), "cid");
         assert_eq!(refused_param(&CfgPdpCid { client: 1, cid: 16 }), "cid");
-        assert_eq!(CfgQuery::<CfgVersion>::new(0).parse(info(&["+QMTCFG: \"version\",4"])).unwrap(), MqttVersion::V3_1_1);
-        assert!(CfgQuery::<CfgVersion>::new(0).parse(info(&["+QMTCFG: \"version\",5"])).is_err());
-        assert_eq!(CfgQuery::<CfgPdpCid>::new(0).parse(info(&["+QMTCFG: \"pdpcid\",1"])).unwrap(), 1);
+        assert_eq!(
+            CfgQuery::<CfgVersion>::new(0)
+                .parse(info(&["+QMTCFG: \"version\",4"]))
+                .unwrap(),
+            MqttVersion::V3_1_1
+        );
+        assert!(CfgQuery::<CfgVersion>::new(0)
+            .parse(info(&["+QMTCFG: \"version\",5"]))
+            .is_err());
+        assert_eq!(
+            CfgQuery::<CfgPdpCid>::new(0)
+                .parse(info(&["+QMTCFG: \"pdpcid\",1"]))
+                .unwrap(),
+            1
+        );
     }
 
     #[test]
     fn ssl_writes_the_context_only_when_enabled() {
         // The guide's example writes the option in capitals; the module accepts either.
-        assert_eq!(encode(&CfgSsl { client: 0, context: Some(2) }), "AT+QMTCFG=\"ssl\",0,1,2");
-        assert_eq!(encode(&CfgSsl { client: 0, context: Some(0) }), "AT+QMTCFG=\"ssl\",0,1,0");
-        assert_eq!(encode(&CfgSsl { client: 0, context: Some(5) }), "AT+QMTCFG=\"ssl\",0,1,5");
-        assert_eq!(encode(&CfgSsl { client: 0, context: None }), "AT+QMTCFG=\"ssl\",0,0");
-        assert_eq!(refused_param(&CfgSsl { client: 0, context: Some(6) }), "SSL_ctx_idx");
+        assert_eq!(
+            encode(&CfgSsl {
+                client: 0,
+                context: Some(2)
+            }),
+            "AT+QMTCFG=\"ssl\",0,1,2"
+        );
+        assert_eq!(
+            encode(&CfgSsl {
+                client: 0,
+                context: Some(0)
+            }),
+            "AT+QMTCFG=\"ssl\",0,1,0"
+        );
+        assert_eq!(
+            encode(&CfgSsl {
+                client: 0,
+                context: Some(5)
+            }),
+            "AT+QMTCFG=\"ssl\",0,1,5"
+        );
+        assert_eq!(
+            encode(&CfgSsl {
+                client: 0,
+                context: None
+            }),
+            "AT+QMTCFG=\"ssl\",0,0"
+        );
+        assert_eq!(
+            refused_param(&CfgSsl {
+                client: 0,
+                context: Some(6)
+            }),
+            "SSL_ctx_idx"
+        );
         let query = CfgQuery::<CfgSsl>::new(0);
-        assert_eq!(query.parse(info(&["+QMTCFG: \"SSL\",1,2"])).unwrap(), SslMode { enabled: true, context: Some(2) });
-        assert_eq!(query.parse(info(&["+QMTCFG: \"ssl\",0"])).unwrap(), SslMode { enabled: false, context: None });
+        assert_eq!(
+            query.parse(info(&["+QMTCFG: \"SSL\",1,2"])).unwrap(),
+            SslMode {
+                enabled: true,
+                context: Some(2)
+            }
+        );
+        assert_eq!(
+            query.parse(info(&["+QMTCFG: \"ssl\",0"])).unwrap(),
+            SslMode {
+                enabled: false,
+                context: None
+            }
+        );
         assert!(query.parse(info(&["+QMTCFG: \"ssl\",2,1"])).is_err());
     }
 
     #[test]
     fn keepalive_session_and_qmtping_bounds() {
-        assert_eq!(encode(&CfgKeepalive { client: 0, seconds: 0 }), "AT+QMTCFG=\"keepalive\",0,0");
-        assert_eq!(encode(&CfgKeepalive { client: 0, seconds: 3600 }), "AT+QMTCFG=\"keepalive\",0,3600");
-        assert_eq!(refused_param(&CfgKeepalive { client: 0, seconds: 3601 }), "keep_alive_time");
-        assert_eq!(encode(&CfgSession { client: 2, clean: true }), "AT+QMTCFG=\"session\",2,1");
-        assert_eq!(encode(&CfgSession { client: 2, clean: false }), "AT+QMTCFG=\"session\",2,0");
-        assert!(CfgQuery::<CfgSession>::new(2).parse(info(&["+QMTCFG: \"session\",1"])).unwrap());
-        assert_eq!(encode(&CfgQmtPing { client: 0, seconds: 5 }), "AT+QMTCFG=\"qmtping\",0,5");
-        assert_eq!(encode(&CfgQmtPing { client: 0, seconds: 60 }), "AT+QMTCFG=\"qmtping\",0,60");
-        assert_eq!(refused_param(&CfgQmtPing { client: 0, seconds: 4 }), "qmtping_interval");
-        assert_eq!(refused_param(&CfgQmtPing { client: 0, seconds: 61 }), "qmtping_interval");
-        assert_eq!(CfgQuery::<CfgQmtPing>::new(0).parse(info(&["+QMTCFG: \"qmtping\",5"])).unwrap(), 5);
+        assert_eq!(
+            encode(&CfgKeepalive {
+                client: 0,
+                seconds: 0
+            }),
+            "AT+QMTCFG=\"keepalive\",0,0"
+        );
+        assert_eq!(
+            encode(&CfgKeepalive {
+                client: 0,
+                seconds: 3600
+            }),
+            "AT+QMTCFG=\"keepalive\",0,3600"
+        );
+        assert_eq!(
+            refused_param(&CfgKeepalive {
+                client: 0,
+                seconds: 3601
+            }),
+            "keep_alive_time"
+        );
+        assert_eq!(
+            encode(&CfgSession {
+                client: 2,
+                clean: true
+            }),
+            "AT+QMTCFG=\"session\",2,1"
+        );
+        assert_eq!(
+            encode(&CfgSession {
+                client: 2,
+                clean: false
+            }),
+            "AT+QMTCFG=\"session\",2,0"
+        );
+        assert!(CfgQuery::<CfgSession>::new(2)
+            .parse(info(&["+QMTCFG: \"session\",1"]))
+            .unwrap());
+        assert_eq!(
+            encode(&CfgQmtPing {
+                client: 0,
+                seconds: 5
+            }),
+            "AT+QMTCFG=\"qmtping\",0,5"
+        );
+        assert_eq!(
+            encode(&CfgQmtPing {
+                client: 0,
+                seconds: 60
+            }),
+            "AT+QMTCFG=\"qmtping\",0,60"
+        );
+        assert_eq!(
+            refused_param(&CfgQmtPing {
+                client: 0,
+                seconds: 4
+            }),
+            "qmtping_interval"
+        );
+        assert_eq!(
+            refused_param(&CfgQmtPing {
+                client: 0,
+                seconds: 61
+            }),
+            "qmtping_interval"
+        );
+        assert_eq!(
+            CfgQuery::<CfgQmtPing>::new(0)
+                .parse(info(&["+QMTCFG: \"qmtping\",5"]))
+                .unwrap(),
+            5
+        );
     }
 
     #[test]
     fn timeout_sets_the_sessions_timing() {
         let set = |pkt_timeout, retry_times| CfgTimeout {
             client: 1,
-            timeouts: PacketTimeouts { pkt_timeout, retry_times, report_timeouts: false },
+            timeouts: PacketTimeouts {
+                pkt_timeout,
+                retry_times,
+                report_timeouts: false,
+            },
         };
         let req = request(&set(10, 2));
         assert_eq!(req.line, b"AT+QMTCFG=\"timeout\",1,10,2,0");
-        assert_eq!(req.effect, Some(Effect::Timing { client: 1, pkt_timeout: 10, retry_times: 2 }));
-        assert_eq!((req.info, req.timeout, req.secret), (Info::None, QUICK_TIMEOUT, false));
+        assert_eq!(
+            req.effect,
+            Some(Effect::Timing {
+                client: 1,
+                pkt_timeout: 10,
+                retry_times: 2
+            })
+        );
+        assert_eq!(
+            (req.info, req.timeout, req.secret),
+            (Info::None, QUICK_TIMEOUT, false)
+        );
         assert_eq!(encode(&set(1, 0)), "AT+QMTCFG=\"timeout\",1,1,0,0");
         assert_eq!(encode(&set(60, 10)), "AT+QMTCFG=\"timeout\",1,60,10,0");
         assert_eq!(refused_param(&set(0, 3)), "pkt_timeout");
         assert_eq!(refused_param(&set(61, 3)), "pkt_timeout");
         assert_eq!(refused_param(&set(5, 11)), "retry_times");
-        let reply = CfgQuery::<CfgTimeout>::new(1).parse(info(&["+QMTCFG: \"timeout\",5,3,1"])).unwrap();
-        assert_eq!(reply, PacketTimeouts { pkt_timeout: 5, retry_times: 3, report_timeouts: true });
+        let reply = CfgQuery::<CfgTimeout>::new(1)
+            .parse(info(&["+QMTCFG: \"timeout\",5,3,1"]))
+            .unwrap();
+        assert_eq!(
+            reply,
+            PacketTimeouts {
+                pkt_timeout: 5,
+                retry_times: 3,
+                report_timeouts: true
+            }
+        );
         assert_eq!(reply.timing(), Timing::default());
-        assert!(CfgQuery::<CfgTimeout>::new(1).parse(info(&["+QMTCFG: \"timeout\",5,3"])).is_err());
+        assert!(CfgQuery::<CfgTimeout>::new(1)
+            .parse(info(&["+QMTCFG: \"timeout\",5,3"]))
+            .is_err());
     }
 
     #[test]
     fn out_of_range_errors_name_the_limit() {
-        let err = CfgKeepalive { client: 0, seconds: 3601 }.request(&Timing::default()).unwrap_err();
-        assert_eq!(err.to_string(), "keep_alive_time: 3601 is outside the range 0..=3600");
+        let err = CfgKeepalive {
+            client: 0,
+            seconds: 3601,
+        }
+        .request(&Timing::default())
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "keep_alive_time: 3601 is outside the range 0..=3600"
+        );
     }
 }

@@ -40,7 +40,10 @@ impl CfgOption for CfgRecvMode {
 
     fn parse_reply(fields: &[Field<'_>]) -> Option<RecvMode> {
         match fields {
-            [mode, len] => Some(RecvMode { buffered: mode.flag()?, with_length: len.flag()? }),
+            [mode, len] => Some(RecvMode {
+                buffered: mode.flag()?,
+                with_length: len.flag()?,
+            }),
             _ => None,
         }
     }
@@ -50,8 +53,14 @@ set_command!(CfgRecvMode, |self| {
     let mut line = option_line(Self::NAME, self.client)?;
     push_arg_int(&mut line, flag(self.mode.buffered));
     push_arg_int(&mut line, flag(self.mode.with_length));
-    let effect = Effect::RecvLength { client: self.client, with_length: self.mode.with_length };
-    Ok(Request { effect: Some(effect), ..set_request(line) })
+    let effect = Effect::RecvLength {
+        client: self.client,
+        with_length: self.mode.with_length,
+    };
+    Ok(Request {
+        effect: Some(effect),
+        ..set_request(line)
+    })
 });
 
 /// `AT+QMTCFG="send/mode",<client_idx>,<send_mode>`: 1 sends payloads as hex text.
@@ -81,8 +90,15 @@ impl CfgOption for CfgSendMode {
 set_command!(CfgSendMode, |self| {
     let mut line = option_line(Self::NAME, self.client)?;
     push_arg_int(&mut line, flag(self.hex));
-    let effect = Effect::HexPayloads { client: self.client, send: Some(self.hex), recv: None };
-    Ok(Request { effect: Some(effect), ..set_request(line) })
+    let effect = Effect::HexPayloads {
+        client: self.client,
+        send: Some(self.hex),
+        recv: None,
+    };
+    Ok(Request {
+        effect: Some(effect),
+        ..set_request(line)
+    })
 });
 
 /// `<send_mode>,<recv_mode>` of "dataformat": hex text (true) or plain bytes.
@@ -106,7 +122,10 @@ impl CfgOption for CfgDataFormat {
 
     fn parse_reply(fields: &[Field<'_>]) -> Option<DataFormat> {
         match fields {
-            [send, recv] => Some(DataFormat { send_hex: send.flag()?, recv_hex: recv.flag()? }),
+            [send, recv] => Some(DataFormat {
+                send_hex: send.flag()?,
+                recv_hex: recv.flag()?,
+            }),
             _ => None,
         }
     }
@@ -121,7 +140,10 @@ set_command!(CfgDataFormat, |self| {
         send: Some(self.format.send_hex),
         recv: Some(self.format.recv_hex),
     };
-    Ok(Request { effect: Some(effect), ..set_request(line) })
+    Ok(Request {
+        effect: Some(effect),
+        ..set_request(line)
+    })
 });
 
 /// `AT+QMTCFG="view/mode",<client_idx>,<view_mode>`: echo of data in transparent mode.
@@ -161,38 +183,103 @@ mod tests {
 
     #[test]
     fn recv_mode_matches_the_guide_and_tells_the_session_about_lengths() {
-        let set = CfgRecvMode { client: 0, mode: RecvMode { buffered: false, with_length: true } };
+        let set = CfgRecvMode {
+            client: 0,
+            mode: RecvMode {
+                buffered: false,
+                with_length: true,
+            },
+        };
         let req = request(&set);
         assert_eq!(req.line, b"AT+QMTCFG=\"recv/mode\",0,0,1");
-        assert_eq!(req.effect, Some(Effect::RecvLength { client: 0, with_length: true }));
-        let buffered = CfgRecvMode { client: 5, mode: RecvMode { buffered: true, with_length: false } };
-        assert_eq!(request(&buffered).effect, Some(Effect::RecvLength { client: 5, with_length: false }));
+        assert_eq!(
+            req.effect,
+            Some(Effect::RecvLength {
+                client: 0,
+                with_length: true
+            })
+        );
+        let buffered = CfgRecvMode {
+            client: 5,
+            mode: RecvMode {
+                buffered: true,
+                with_length: false,
+            },
+        };
+        assert_eq!(
+            request(&buffered).effect,
+            Some(Effect::RecvLength {
+                client: 5,
+                with_length: false
+            })
+        );
         assert_eq!(encode(&buffered), "AT+QMTCFG=\"recv/mode\",5,1,0");
-        assert_eq!(refused_param(&CfgRecvMode { client: 6, ..set }), "client_idx");
-        let reply = CfgQuery::<CfgRecvMode>::new(0).parse(info(&["+QMTCFG: \"recv/mode\",0,1"])).unwrap();
+        assert_eq!(
+            refused_param(&CfgRecvMode { client: 6, ..set }),
+            "client_idx"
+        );
+        let reply = CfgQuery::<CfgRecvMode>::new(0)
+            .parse(info(&["+QMTCFG: \"recv/mode\",0,1"]))
+            .unwrap();
         assert_eq!(reply, set.mode);
-        assert!(CfgQuery::<CfgRecvMode>::new(0).parse(info(&["+QMTCFG: \"recv/mode\",0"])).is_err());
+        assert!(CfgQuery::<CfgRecvMode>::new(0)
+            .parse(info(&["+QMTCFG: \"recv/mode\",0"]))
+            .is_err());
     }
 
     #[test]
     fn send_mode_and_dataformat_switch_hex_payloads() {
-        let req = request(&CfgSendMode { client: 2, hex: true });
+        let req = request(&CfgSendMode {
+            client: 2,
+            hex: true,
+        });
         assert_eq!(req.line, b"AT+QMTCFG=\"send/mode\",2,1");
-        assert_eq!(req.effect, Some(Effect::HexPayloads { client: 2, send: Some(true), recv: None }));
-        let format = DataFormat { send_hex: false, recv_hex: true };
+        assert_eq!(
+            req.effect,
+            Some(Effect::HexPayloads {
+                client: 2,
+                send: Some(true),
+                recv: None
+            })
+        );
+        let format = DataFormat {
+            send_hex: false,
+            recv_hex: true,
+        };
         let req = request(&CfgDataFormat { client: 3, format });
         assert_eq!(req.line, b"AT+QMTCFG=\"dataformat\",3,0,1");
-        assert_eq!(req.effect, Some(Effect::HexPayloads { client: 3, send: Some(false), recv: Some(true) }));
-        assert!(!CfgQuery::<CfgSendMode>::new(2).parse(info(&["+QMTCFG: \"send/mode\",0"])).unwrap());
-        let reply = CfgQuery::<CfgDataFormat>::new(3).parse(info(&["+QMTCFG: \"dataformat\",0,1"])).unwrap();
+        assert_eq!(
+            req.effect,
+            Some(Effect::HexPayloads {
+                client: 3,
+                send: Some(false),
+                recv: Some(true)
+            })
+        );
+        assert!(!CfgQuery::<CfgSendMode>::new(2)
+            .parse(info(&["+QMTCFG: \"send/mode\",0"]))
+            .unwrap());
+        let reply = CfgQuery::<CfgDataFormat>::new(3)
+            .parse(info(&["+QMTCFG: \"dataformat\",0,1"]))
+            .unwrap();
         assert_eq!(reply, format);
-        assert!(CfgQuery::<CfgDataFormat>::new(3).parse(info(&["+QMTCFG: \"dataformat\",0,2"])).is_err());
+        assert!(CfgQuery::<CfgDataFormat>::new(3)
+            .parse(info(&["+QMTCFG: \"dataformat\",0,2"]))
+            .is_err());
     }
 
     #[test]
     fn view_mode() {
-        let req = request(&CfgViewMode { client: 0, echo: true });
-        assert_eq!((req.line.as_slice(), req.effect), (&b"AT+QMTCFG=\"view/mode\",0,1"[..], None));
-        assert!(CfgQuery::<CfgViewMode>::new(0).parse(info(&["+QMTCFG: \"view/mode\",1"])).unwrap());
+        let req = request(&CfgViewMode {
+            client: 0,
+            echo: true,
+        });
+        assert_eq!(
+            (req.line.as_slice(), req.effect),
+            (&b"AT+QMTCFG=\"view/mode\",0,1"[..], None)
+        );
+        assert!(CfgQuery::<CfgViewMode>::new(0)
+            .parse(info(&["+QMTCFG: \"view/mode\",1"]))
+            .unwrap());
     }
 }

@@ -25,10 +25,14 @@ mod connection;
 mod data;
 mod will;
 
-pub use cloud::{AliAuth, CfgAliAuth, CfgHwAuth, CfgHwProdId, CfgOneNet, HwAuth, HwAuthConfig, HwProduct};
-pub use cloud::{HwProductConfig, OneNetAuth};
-pub use connection::{CfgKeepalive, CfgPdpCid, CfgQmtPing, CfgSession, CfgSsl, CfgTimeout, CfgVersion};
-pub use connection::{MqttVersion, PacketTimeouts, SslMode};
+pub use cloud::{
+    AliAuth, CfgAliAuth, CfgHwAuth, CfgHwProdId, CfgOneNet, HwAuth, HwAuthConfig, HwProduct,
+    HwProductConfig, OneNetAuth, MAX_CREDENTIAL_LEN,
+};
+pub use connection::{
+    CfgKeepalive, CfgPdpCid, CfgQmtPing, CfgSession, CfgSsl, CfgTimeout, CfgVersion, MqttVersion,
+    PacketTimeouts, SslMode,
+};
 pub use data::{CfgDataFormat, CfgRecvMode, CfgSendMode, CfgViewMode, DataFormat, RecvMode};
 pub use will::{CfgWill, CfgWillEx, Will, WillEx, WillExConfig};
 
@@ -48,7 +52,8 @@ pub trait CfgOption {
     const NAME: &'static str;
     /// The query reply's shape as the guide writes it, for errors.
     const REPLY_SHAPE: &'static str;
-    /// The query reply holds a secret: errors never quote it.
+    /// The query reply holds a secret: errors never quote it and the query is marked
+    /// [`Request::secret`].
     const SECRET_REPLY: bool = false;
     /// The typed query reply.
     type Reply;
@@ -78,13 +83,16 @@ pub struct CfgQuery<O> {
 
 impl<O: CfgOption> CfgQuery<O> {
     pub fn new(client: u8) -> Self {
-        CfgQuery { client, option: PhantomData }
+        CfgQuery {
+            client,
+            option: PhantomData,
+        }
     }
 }
 
 impl<O> Clone for CfgQuery<O> {
     fn clone(&self) -> Self {
-        CfgQuery { client: self.client, option: PhantomData }
+        *self
     }
 }
 
@@ -92,7 +100,10 @@ impl<O> Copy for CfgQuery<O> {}
 
 impl<O: CfgOption> fmt::Debug for CfgQuery<O> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CfgQuery").field("option", &O::NAME).field("client", &self.client).finish()
+        f.debug_struct("CfgQuery")
+            .field("option", &O::NAME)
+            .field("client", &self.client)
+            .finish()
     }
 }
 
@@ -101,13 +112,25 @@ impl<O: CfgOption> Command for CfgQuery<O> {
 
     fn request(&self, _timing: &Timing) -> Result<Request, ParamError> {
         let line = option_line(O::NAME, self.client)?;
-        Ok(final_request(COMMAND, line, Info::Prefix(PREFIX), QUICK_TIMEOUT))
+        let request = final_request(COMMAND, line, Info::Prefix(PREFIX), QUICK_TIMEOUT);
+        // The reply of a credential option holds the secret: keep it out of transcripts.
+        Ok(Request {
+            secret: O::SECRET_REPLY,
+            ..request
+        })
     }
 
     fn parse(&self, response: Response) -> Result<O::Reply, Error> {
-        let shape = ReplyShape { command: COMMAND, prefix: PREFIX, shape: O::REPLY_SHAPE, secret: O::SECRET_REPLY };
+        let shape = ReplyShape {
+            command: COMMAND,
+            prefix: PREFIX,
+            shape: O::REPLY_SHAPE,
+            secret: O::SECRET_REPLY,
+        };
         shape.parse_first(&response, |fields| match fields.split_first() {
-            Some((name, values)) if name.text().eq_ignore_ascii_case(O::NAME) => O::parse_reply(values),
+            Some((name, values)) if name.text().eq_ignore_ascii_case(O::NAME) => {
+                O::parse_reply(values)
+            }
             _ => None,
         })
     }
@@ -144,19 +167,39 @@ impl Command for CfgTest {
     type Output = Vec<SupportedOption>;
 
     fn request(&self, _timing: &Timing) -> Result<Request, ParamError> {
-        Ok(final_request(COMMAND, line("AT+QMTCFG=?"), Info::Prefix(PREFIX), QUICK_TIMEOUT))
+        Ok(final_request(
+            COMMAND,
+            line("AT+QMTCFG=?"),
+            Info::Prefix(PREFIX),
+            QUICK_TIMEOUT,
+        ))
     }
 
     fn parse(&self, response: Response) -> Result<Vec<SupportedOption>, Error> {
-        let shape =
-            ReplyShape { command: COMMAND, prefix: PREFIX, shape: "+QMTCFG: \"<option>\",<ranges>", secret: false };
+        let shape = ReplyShape {
+            command: COMMAND,
+            prefix: PREFIX,
+            shape: "+QMTCFG: \"<option>\",<ranges>",
+            secret: false,
+        };
         shape
             .lines(&response)
             .map(|(line, body)| {
-                let after_quote = body.strip_prefix('"').ok_or_else(|| shape.malformed(line))?;
-                let (option, rest) = after_quote.split_once('"').ok_or_else(|| shape.malformed(line))?;
-                let ranges = rest.trim_start_matches(' ').strip_prefix(',').unwrap_or(rest).trim();
-                Ok(SupportedOption { option: option.to_owned(), ranges: ranges.to_owned() })
+                let after_quote = body
+                    .strip_prefix('"')
+                    .ok_or_else(|| shape.malformed(line))?;
+                let (option, rest) = after_quote
+                    .split_once('"')
+                    .ok_or_else(|| shape.malformed(line))?;
+                let ranges = rest
+                    .trim_start_matches(' ')
+                    .strip_prefix(',')
+                    .unwrap_or(rest)
+                    .trim();
+                Ok(SupportedOption {
+                    option: option.to_owned(),
+                    ranges: ranges.to_owned(),
+                })
             })
             .collect()
     }
@@ -198,8 +241,17 @@ mod tests {
         assert_eq!(req.timeout, QUICK_TIMEOUT);
         let listed = CfgTest.parse(info(EC600S_LISTING)).unwrap();
         assert_eq!(listed.len(), 19);
-        assert_eq!(listed[0], SupportedOption { option: "version".into(), ranges: "(0-5),(3,4)".into() });
-        assert_eq!(listed[13].ranges, "(0-5),\"product id\",\"product secret\",\"nodeid\"");
+        assert_eq!(
+            listed[0],
+            SupportedOption {
+                option: "version".into(),
+                ranges: "(0-5),(3,4)".into()
+            }
+        );
+        assert_eq!(
+            listed[13].ranges,
+            "(0-5),\"product id\",\"product secret\",\"nodeid\""
+        );
         assert!(listed.iter().any(|o| o.is("ctwing")));
         assert!(listed.iter().any(|o| o.is("edit/timeout")));
         for option in [
@@ -227,8 +279,19 @@ mod tests {
 
     #[test]
     fn test_form_refuses_an_unquoted_option() {
-        let err = CfgTest.parse(info(&["+QMTCFG: version,(0-5)"])).unwrap_err();
-        assert!(matches!(err, Error::Reply { command: "AT+QMTCFG", .. }), "{err}");
+        let err = CfgTest
+            .parse(info(&["+QMTCFG: version,(0-5)"]))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Reply {
+                    command: "AT+QMTCFG",
+                    ..
+                }
+            ),
+            "{err}"
+        );
         assert_eq!(CfgTest.parse(info(&[])).unwrap(), vec![]);
     }
 
@@ -237,19 +300,44 @@ mod tests {
         let query = CfgQuery::<CfgKeepalive>::new(3);
         assert_eq!(encode(&query), "AT+QMTCFG=\"keepalive\",3");
         let req = request(&query);
-        assert_eq!((req.info, req.timeout, req.effect, req.secret), (Info::Prefix("+QMTCFG:"), QUICK_TIMEOUT, None, false));
+        assert_eq!(
+            (req.info, req.timeout, req.effect, req.secret),
+            (Info::Prefix("+QMTCFG:"), QUICK_TIMEOUT, None, false)
+        );
         assert_eq!(query.client(), Some(3));
-        assert!(CfgQuery::<CfgKeepalive>::new(6).request(&Timing::default()).is_err());
-        assert_eq!(format!("{query:?}"), "CfgQuery { option: \"keepalive\", client: 3 }");
+        assert!(CfgQuery::<CfgKeepalive>::new(6)
+            .request(&Timing::default())
+            .is_err());
+        assert_eq!(
+            format!("{query:?}"),
+            "CfgQuery { option: \"keepalive\", client: 3 }"
+        );
     }
 
     #[test]
     fn query_reply_must_name_the_queried_option() {
         let query = CfgQuery::<CfgKeepalive>::new(0);
-        assert_eq!(query.parse(info(&["+QMTCFG: \"KeepAlive\",120"])).unwrap(), 120);
-        for bad in [&["+QMTCFG: \"session\",120"][..], &["+QMTCFG: \"keepalive\",x"], &["+QMTCFG: \"keepalive\""], &[]] {
+        assert_eq!(
+            query.parse(info(&["+QMTCFG: \"KeepAlive\",120"])).unwrap(),
+            120
+        );
+        for bad in [
+            &["+QMTCFG: \"session\",120"][..],
+            &["+QMTCFG: \"keepalive\",x"],
+            &["+QMTCFG: \"keepalive\""],
+            &[],
+        ] {
             let err = query.parse(info(bad)).unwrap_err();
-            assert!(matches!(err, Error::Reply { command: "AT+QMTCFG", .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Reply {
+                        command: "AT+QMTCFG",
+                        ..
+                    }
+                ),
+                "{bad:?}: {err}"
+            );
         }
     }
 }

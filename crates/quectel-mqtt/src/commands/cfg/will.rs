@@ -37,8 +37,16 @@ pub struct CfgWill {
 }
 
 /// The fields after `<will_fg>` that both will options share: `<will_qos>,<will_retain>,<will_topic>`.
-fn will_header(qos: &Field<'_>, retain: &Field<'_>, topic: &Field<'_>) -> Option<(Qos, bool, String)> {
-    Some((Qos::from_code(qos.int()?)?, retain.flag()?, topic.text().to_owned()))
+fn will_header(
+    qos: &Field<'_>,
+    retain: &Field<'_>,
+    topic: &Field<'_>,
+) -> Option<(Qos, bool, String)> {
+    Some((
+        Qos::from_code(qos.int()?)?,
+        retain.flag()?,
+        topic.text().to_owned(),
+    ))
 }
 
 impl CfgOption for CfgWill {
@@ -53,7 +61,12 @@ impl CfgOption for CfgWill {
             [will_fg, ..] if !will_fg.flag()? => Some(None),
             [_, qos, retain, topic, message] => {
                 let (qos, retain, topic) = will_header(qos, retain, topic)?;
-                Some(Some(Will { qos, retain, topic, message: message.text().to_owned() }))
+                Some(Some(Will {
+                    qos,
+                    retain,
+                    topic,
+                    message: message.text().to_owned(),
+                }))
             }
             _ => None,
         }
@@ -121,7 +134,12 @@ impl CfgOption for CfgWillEx {
             [will_fg, ..] if !will_fg.flag()? => Some(None),
             [_, qos, retain, topic, len] => {
                 let (qos, retain, topic) = will_header(qos, retain, topic)?;
-                Some(Some(WillExConfig { qos, retain, topic, len: len.int()? }))
+                Some(Some(WillExConfig {
+                    qos,
+                    retain,
+                    topic,
+                    len: len.int()?,
+                }))
             }
             _ => None,
         }
@@ -142,7 +160,10 @@ set_command!(CfgWillEx, |self| {
     push_arg_int(&mut line, flag(will.retain));
     push_arg_quoted(&mut line, &will.topic);
     push_arg_int(&mut line, will_len);
-    Ok(Request { data: Some(Data::Prompt(will.message.clone())), ..set_request(line) })
+    Ok(Request {
+        data: Some(Data::Prompt(will.message.clone())),
+        ..set_request(line)
+    })
 });
 
 #[cfg(test)]
@@ -153,22 +174,52 @@ mod tests {
     use crate::error::ParamError;
 
     fn will(topic: &str, message: &str) -> CfgWill {
-        let will = Will { qos: Qos::AtLeastOnce, retain: true, topic: topic.into(), message: message.into() };
-        CfgWill { client: 0, will: Some(will) }
+        let will = Will {
+            qos: Qos::AtLeastOnce,
+            retain: true,
+            topic: topic.into(),
+            message: message.into(),
+        };
+        CfgWill {
+            client: 0,
+            will: Some(will),
+        }
     }
 
     fn willex(topic: &str, message: Vec<u8>) -> CfgWillEx {
-        let will = WillEx { qos: Qos::ExactlyOnce, retain: false, topic: topic.into(), message: message.into() };
-        CfgWillEx { client: 1, will: Some(will) }
+        let will = WillEx {
+            qos: Qos::ExactlyOnce,
+            retain: false,
+            topic: topic.into(),
+            message: message.into(),
+        };
+        CfgWillEx {
+            client: 1,
+            will: Some(will),
+        }
     }
 
     #[test]
     fn will_writes_topic_and_message_on_the_line() {
-        assert_eq!(encode(&will("dev/lwt", "offline")), "AT+QMTCFG=\"will\",0,1,1,1,\"dev/lwt\",\"offline\"");
-        assert_eq!(encode(&CfgWill { client: 0, will: None }), "AT+QMTCFG=\"will\",0,0");
-        assert_eq!(encode(&will("t", "")), "AT+QMTCFG=\"will\",0,1,1,1,\"t\",\"\"");
+        assert_eq!(
+            encode(&will("dev/lwt", "offline")),
+            "AT+QMTCFG=\"will\",0,1,1,1,\"dev/lwt\",\"offline\""
+        );
+        assert_eq!(
+            encode(&CfgWill {
+                client: 0,
+                will: None
+            }),
+            "AT+QMTCFG=\"will\",0,0"
+        );
+        assert_eq!(
+            encode(&will("t", "")),
+            "AT+QMTCFG=\"will\",0,1,1,1,\"t\",\"\""
+        );
         let topic_256 = "t".repeat(256);
-        assert!(will(&topic_256, &"m".repeat(256)).request(&Timing::default()).is_ok());
+        assert!(will(&topic_256, &"m".repeat(256))
+            .request(&Timing::default())
+            .is_ok());
         assert_eq!(refused_param(&will("", "m")), "will_topic");
         assert_eq!(refused_param(&will(&"t".repeat(257), "m")), "will_topic");
         assert_eq!(refused_param(&will("t", &"m".repeat(257))), "will_msg");
@@ -178,21 +229,50 @@ mod tests {
     fn will_refuses_framing_characters_without_quoting_them() {
         for bad in ["a\"b", "a\rb", "a\nb", "a\0b"] {
             let err = will("t", bad).request(&Timing::default()).unwrap_err();
-            assert!(matches!(err, ParamError::Forbidden { param: "will_msg", .. }), "{bad:?}");
+            assert!(
+                matches!(
+                    err,
+                    ParamError::Forbidden {
+                        param: "will_msg",
+                        ..
+                    }
+                ),
+                "{bad:?}"
+            );
             let err = will(bad, "m").request(&Timing::default()).unwrap_err();
-            assert!(matches!(err, ParamError::Forbidden { param: "will_topic", .. }), "{bad:?}");
+            assert!(
+                matches!(
+                    err,
+                    ParamError::Forbidden {
+                        param: "will_topic",
+                        ..
+                    }
+                ),
+                "{bad:?}"
+            );
         }
     }
 
     #[test]
     fn will_query_reply() {
         let query = CfgQuery::<CfgWill>::new(0);
-        let reply = query.parse(info(&["+QMTCFG: \"will\",1,1,1,\"dev/lwt\",\"off, line\""])).unwrap();
+        let reply = query
+            .parse(info(&["+QMTCFG: \"will\",1,1,1,\"dev/lwt\",\"off, line\""]))
+            .unwrap();
         assert_eq!(reply, will("dev/lwt", "off, line").will);
         assert_eq!(query.parse(info(&["+QMTCFG: \"will\",0"])).unwrap(), None);
-        assert_eq!(query.parse(info(&["+QMTCFG: \"will\",0,0,0,\"\",\"\""])).unwrap(), None);
-        assert!(query.parse(info(&["+QMTCFG: \"will\",1,3,0,\"t\",\"m\""])).is_err());
-        assert!(query.parse(info(&["+QMTCFG: \"will\",1,1,0,\"t\""])).is_err());
+        assert_eq!(
+            query
+                .parse(info(&["+QMTCFG: \"will\",0,0,0,\"\",\"\""]))
+                .unwrap(),
+            None
+        );
+        assert!(query
+            .parse(info(&["+QMTCFG: \"will\",1,3,0,\"t\",\"m\""]))
+            .is_err());
+        assert!(query
+            .parse(info(&["+QMTCFG: \"will\",1,1,0,\"t\""]))
+            .is_err());
     }
 
     #[test]
@@ -201,22 +281,53 @@ mod tests {
         let req = request(&willex("dev/lwt", message.clone()));
         assert_eq!(req.line, b"AT+QMTCFG=\"willex\",1,1,2,0,\"dev/lwt\",11");
         assert_eq!(req.data, Some(Data::Prompt(Bytes::from(message))));
-        assert_eq!(encode(&willex("t", vec![])), "AT+QMTCFG=\"willex\",1,1,2,0,\"t\",0");
-        assert_eq!(encode(&willex("t", vec![b'x'; 256])), "AT+QMTCFG=\"willex\",1,1,2,0,\"t\",256");
-        let err = willex("t", vec![b'x'; 257]).request(&Timing::default()).unwrap_err();
-        assert_eq!(err, ParamError::OutOfRange { param: "will_len", value: 257, min: 0, max: 256 });
+        assert_eq!(
+            encode(&willex("t", vec![])),
+            "AT+QMTCFG=\"willex\",1,1,2,0,\"t\",0"
+        );
+        assert_eq!(
+            encode(&willex("t", vec![b'x'; 256])),
+            "AT+QMTCFG=\"willex\",1,1,2,0,\"t\",256"
+        );
+        let err = willex("t", vec![b'x'; 257])
+            .request(&Timing::default())
+            .unwrap_err();
+        assert_eq!(
+            err,
+            ParamError::OutOfRange {
+                param: "will_len",
+                value: 257,
+                min: 0,
+                max: 256
+            }
+        );
         assert_eq!(refused_param(&willex("", vec![])), "will_topic");
-        let off = request(&CfgWillEx { client: 1, will: None });
-        assert_eq!((off.line.as_slice(), off.data), (&b"AT+QMTCFG=\"willex\",1,0"[..], None));
+        let off = request(&CfgWillEx {
+            client: 1,
+            will: None,
+        });
+        assert_eq!(
+            (off.line.as_slice(), off.data),
+            (&b"AT+QMTCFG=\"willex\",1,0"[..], None)
+        );
     }
 
     #[test]
     fn willex_query_reply() {
         let query = CfgQuery::<CfgWillEx>::new(1);
-        let reply = query.parse(info(&["+QMTCFG: \"willex\",1,2,0,\"dev/lwt\",11"])).unwrap();
-        let expected = WillExConfig { qos: Qos::ExactlyOnce, retain: false, topic: "dev/lwt".into(), len: 11 };
+        let reply = query
+            .parse(info(&["+QMTCFG: \"willex\",1,2,0,\"dev/lwt\",11"]))
+            .unwrap();
+        let expected = WillExConfig {
+            qos: Qos::ExactlyOnce,
+            retain: false,
+            topic: "dev/lwt".into(),
+            len: 11,
+        };
         assert_eq!(reply, Some(expected));
         assert_eq!(query.parse(info(&["+QMTCFG: \"willex\",0"])).unwrap(), None);
-        assert!(query.parse(info(&["+QMTCFG: \"willex\",1,2,0,\"t\",-1"])).is_err());
+        assert!(query
+            .parse(info(&["+QMTCFG: \"willex\",1,2,0,\"t\",-1"]))
+            .is_err());
     }
 }

@@ -1,0 +1,356 @@
+//! The tokio shell: runs a [`Module`] over any byte stream (a pty master, a TCP connection)
+//! with baud-rate pacing, drives the MQTT backends and timers, and takes faults from a
+//! control interface.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::{sleep_until, Instant};
+
+use crate::api::{Action, BackendCmd, BackendEvent, ClientIdx, Step, TimerId};
+use crate::backend::{spawn_client, ClientMsg, Tagged};
+use crate::faults::Fault;
+use crate::module::{Module, ModuleConfig};
+use crate::pacing::Pacer;
+
+/// Everything that configures a simulator.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Serial speed for pacing both directions (8N1); 0 = unpaced. Default 115200.
+    pub baud: u32,
+    /// Latency added to each MQTT round trip (half on each direction) and to the TCP and TLS
+    /// handshakes of `AT+QMTOPEN`.
+    pub rtt: Duration,
+    /// The module core's configuration.
+    pub module: ModuleConfig,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            baud: 115_200,
+            rtt: Duration::ZERO,
+            module: ModuleConfig::default(),
+        }
+    }
+}
+
+/// A simulator: runs AT sessions and broadcasts injected faults to all of them.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    config: SimConfig,
+    faults: broadcast::Sender<Fault>,
+}
+
+fn now_unix_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Simulator {
+    /// A simulator with this configuration.
+    pub fn new(config: SimConfig) -> Self {
+        let (faults, _) = broadcast::channel(64);
+        Simulator { config, faults }
+    }
+
+    /// Injects a fault into every running session.
+    pub fn inject(&self, fault: Fault) {
+        let _ = self.faults.send(fault);
+    }
+
+    /// Runs one AT session over `io` until the host side closes it.
+    pub async fn run_session<S>(&self, io: S) -> io::Result<()>
+    where
+        S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+    {
+        let (rd, wr) = tokio::io::split(io);
+        let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+        let writer = tokio::spawn(write_paced(wr, out_rx, self.config.baud));
+        let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
+        let reader = tokio::spawn(read_paced(rd, in_tx, self.config.baud));
+        let session = Session {
+            module: Module::new(self.config.module.clone()),
+            out: out_tx,
+            clients: Default::default(),
+            generation: 0,
+            timers: HashMap::new(),
+            rtt: self.config.rtt,
+        };
+        let r = session.run(in_rx, self.faults.subscribe()).await;
+        reader.abort();
+        // Let the writer drain what is queued.
+        let _ = writer.await;
+        r
+    }
+
+    /// Accepts TCP connections on `listener`, one AT session each, forever.
+    pub async fn serve_tcp(&self, listener: TcpListener) -> io::Result<()> {
+        loop {
+            let (sock, peer) = listener.accept().await?;
+            let _ = sock.set_nodelay(true);
+            tracing::info!(%peer, "AT session opened");
+            let sim = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = sim.run_session(sock).await {
+                    tracing::info!(%peer, "AT session ended: {e}");
+                }
+                tracing::info!(%peer, "AT session closed");
+            });
+        }
+    }
+
+    /// Opens a pty pair and returns the master (run a session on it) and the slave's path.
+    /// The slave is closed here, so a host can open it by path (serialport takes an
+    /// exclusive lock); while no host has it open, reads on the master fail with EIO and the
+    /// session waits.
+    pub fn open_pty() -> io::Result<(tokio_serial::SerialStream, String)> {
+        use tokio_serial::SerialPort;
+        let (master, slave) =
+            tokio_serial::SerialStream::pair().map_err(|e| io::Error::other(e.to_string()))?;
+        let path = slave
+            .name()
+            .ok_or_else(|| io::Error::other("pty slave has no name"))?;
+        drop(slave);
+        Ok((master, path))
+    }
+
+    /// Serves fault commands (one per line, see [`Fault`]'s `FromStr`) read from `input`;
+    /// answers `ok` or `error: …` on `reply`.
+    pub async fn serve_control<R, W>(&self, input: R, mut reply: W) -> io::Result<()>
+    where
+        R: AsyncRead + Unpin,
+        W: AsyncWrite + Unpin,
+    {
+        let mut lines = BufReader::new(input).lines();
+        while let Some(line) = lines.next_line().await? {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            let answer = match line.parse::<Fault>() {
+                Ok(f) => {
+                    tracing::info!(?f, "fault injected from the control interface");
+                    self.inject(f);
+                    "ok\n".to_string()
+                }
+                Err(e) => format!("error: {e}\n"),
+            };
+            reply.write_all(answer.as_bytes()).await?;
+            reply.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Accepts control connections on `listener` (loopback) forever.
+    pub async fn serve_control_tcp(&self, listener: TcpListener) -> io::Result<()> {
+        loop {
+            let (sock, _) = listener.accept().await?;
+            let sim = self.clone();
+            tokio::spawn(async move {
+                let (r, w) = sock.into_split();
+                let _ = sim.serve_control(r, w).await;
+            });
+        }
+    }
+
+    /// Binds `addr`, serves AT sessions on it in a background task and returns the bound
+    /// address (handy with port 0).
+    pub async fn spawn_tcp(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        let sim = self.clone();
+        tokio::spawn(async move { sim.serve_tcp(listener).await });
+        Ok(local)
+    }
+}
+
+async fn write_paced<W: AsyncWrite + Unpin>(
+    mut wr: W,
+    mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
+    baud: u32,
+) -> io::Result<()> {
+    let mut pacer = Pacer::new(baud);
+    while let Some(bytes) = rx.recv().await {
+        let step = if pacer.unpaced() {
+            bytes.len().max(1)
+        } else {
+            32
+        };
+        for chunk in bytes.chunks(step) {
+            if !pacer.unpaced() {
+                // A byte reaches the host once it has crossed the line.
+                sleep_until(
+                    pacer
+                        .schedule(chunk.len(), Instant::now().into_std())
+                        .into(),
+                )
+                .await;
+            }
+            write_retrying(&mut wr, chunk).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `bytes`; EIO (a pty whose slave is closed) is retried until a host opens it.
+async fn write_retrying<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) -> io::Result<()> {
+    loop {
+        match wr.write_all(bytes).await.and(wr.flush().await) {
+            Err(e) if e.raw_os_error() == Some(5) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+async fn read_paced<R: AsyncRead + Unpin>(mut rd: R, tx: mpsc::Sender<Vec<u8>>, baud: u32) {
+    let mut pacer = Pacer::new(baud);
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) if e.raw_os_error() == Some(5) => {
+                // EIO on a pty master: no slave open right now. Wait for one.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(_) => return,
+        };
+        if !pacer.unpaced() {
+            sleep_until(pacer.schedule(n, Instant::now().into_std()).into()).await;
+        }
+        if tx.send(buf[..n].to_vec()).await.is_err() {
+            return;
+        }
+    }
+}
+
+struct Session {
+    module: Module,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+    clients: [Option<(u64, mpsc::UnboundedSender<ClientMsg>)>; 6],
+    generation: u64,
+    timers: HashMap<TimerId, Instant>,
+    rtt: Duration,
+}
+
+impl Session {
+    async fn run(
+        mut self,
+        mut input: mpsc::Receiver<Vec<u8>>,
+        mut faults: broadcast::Receiver<Fault>,
+    ) -> io::Result<()> {
+        let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Tagged>();
+        let step = self.module.power_up();
+        self.apply(step, &ev_tx);
+        loop {
+            let next = self
+                .timers
+                .iter()
+                .min_by_key(|(_, t)| **t)
+                .map(|(id, t)| (*id, *t));
+            let step = tokio::select! {
+                // Faults first, so a fault injected before a command applies to it.
+                biased;
+                f = faults.recv() => match f {
+                    Ok(f) => self.module.inject(f),
+                    Err(broadcast::error::RecvError::Lagged(_)) => Step::default(),
+                    Err(broadcast::error::RecvError::Closed) => Step::default(),
+                },
+                chunk = input.recv() => match chunk {
+                    None => break,
+                    Some(b) => {
+                        self.module.set_time(now_unix_ms());
+                        self.module.feed(&b)
+                    }
+                },
+                Some((idx, generation, ev)) = ev_rx.recv() => self.on_event(idx, generation, ev),
+                _ = sleep_until(next.map(|n| n.1).unwrap_or_else(Instant::now)), if next.is_some() => {
+                    let id = next.map(|n| n.0).unwrap_or(TimerId::DataInput);
+                    self.timers.remove(&id);
+                    self.module.on_timer(id)
+                }
+            };
+            self.apply(step, &ev_tx);
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, idx: ClientIdx, generation: u64, ev: BackendEvent) -> Step {
+        let slot = &mut self.clients[usize::from(idx)];
+        if slot.as_ref().map(|s| s.0) != Some(generation) {
+            tracing::debug!(idx, ?ev, "stale backend event dropped");
+            return Step::default();
+        }
+        let terminal = matches!(
+            ev,
+            BackendEvent::LinkLost(_)
+                | BackendEvent::Closed
+                | BackendEvent::Disconnected
+                | BackendEvent::Opened(1..)
+                | BackendEvent::Opened(..=-1)
+        );
+        if terminal {
+            *slot = None;
+        }
+        self.module.on_backend(idx, ev)
+    }
+
+    fn apply(&mut self, step: Step, events: &mpsc::UnboundedSender<Tagged>) {
+        if !step.out.is_empty() {
+            let _ = self.out.send(step.out);
+        }
+        for a in step.actions {
+            match a {
+                Action::Backend(idx, BackendCmd::Open { host, port, tls }) => {
+                    self.generation += 1;
+                    let tx = spawn_client(
+                        idx,
+                        self.generation,
+                        host,
+                        port,
+                        tls,
+                        self.rtt,
+                        events.clone(),
+                    );
+                    self.clients[usize::from(idx)] = Some((self.generation, tx));
+                }
+                Action::Backend(idx, cmd) => match &self.clients[usize::from(idx)] {
+                    Some((_, tx)) => {
+                        let _ = tx.send(ClientMsg::Cmd(cmd));
+                    }
+                    None => tracing::debug!(idx, ?cmd, "no backend for the command"),
+                },
+                Action::StartTimer { id, after } => {
+                    self.timers.insert(id, Instant::now() + after);
+                }
+                Action::CancelTimer(id) => {
+                    self.timers.remove(&id);
+                }
+                Action::Rebooted => {
+                    self.clients = Default::default();
+                    self.timers.clear();
+                }
+                Action::Fault(f) => {
+                    let idx = match f {
+                        Fault::DropLink(i) | Fault::PingFail(i) => i,
+                        _ => continue,
+                    };
+                    if let Some((_, tx)) = &self.clients[usize::from(idx)] {
+                        let _ = tx.send(ClientMsg::Fault(f));
+                    }
+                }
+            }
+        }
+    }
+}
