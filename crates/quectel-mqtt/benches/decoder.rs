@@ -15,11 +15,27 @@ fn session_stream() -> Vec<u8> {
             out.extend_from_slice(format!("\r\n{l}\r\n").as_bytes());
         }
     };
-    lines(&mut out, &["OK", "OK", "+QMTOPEN: (0-5),\"hostname\",(1-65535)", "OK", "OK", "+QMTOPEN: 0,0"]);
-    lines(&mut out, &["OK", "+QMTCONN: 0,0,0", "OK", "+QMTSUB: 0,1,0,2"]);
+    lines(
+        &mut out,
+        &[
+            "OK",
+            "OK",
+            "+QMTOPEN: (0-5),\"hostname\",(1-65535)",
+            "OK",
+            "OK",
+            "+QMTOPEN: 0,0",
+        ],
+    );
+    lines(
+        &mut out,
+        &["OK", "+QMTCONN: 0,0,0", "OK", "+QMTSUB: 0,1,0,2"],
+    );
     for i in 0..2000u32 {
         let size = if i % 4 == 0 { 512 } else { 64 };
-        let mut payload = format!("{{\"id\":\"{i}\",\"params\":{{\"temp\":{}.5,\"note\":\"a,b\\r\\n\"", i % 40);
+        let mut payload = format!(
+            "{{\"id\":\"{i}\",\"params\":{{\"temp\":{}.5,\"note\":\"a,b\\r\\n\"",
+            i % 40
+        );
         while payload.len() < size - 2 {
             payload.push('x');
         }
@@ -28,7 +44,10 @@ fn session_stream() -> Vec<u8> {
             format!("\r\n+QMTRECV: 0,{},\"/sys/a1/dev/thing/service/property/set\",{},\"{payload}\"\r\n", i % 65535, payload.len())
                 .as_bytes(),
         );
-        lines(&mut out, &["OK", &format!("+QMTPUBEX: 0,{},0", i % 65535 + 1)]);
+        lines(
+            &mut out,
+            &["OK", &format!("+QMTPUBEX: 0,{},0", i % 65535 + 1)],
+        );
     }
     out
 }
@@ -53,9 +72,10 @@ fn bench(c: &mut Criterion) {
     assert!(frames > 6000, "the stream decodes into frames ({frames})");
     let mut group = c.benchmark_group("decoder");
     group.throughput(Throughput::Bytes(stream.len() as u64));
-    group.bench_function(format!("session stream {} KiB, 64-byte reads", stream.len() / 1024), |b| {
-        b.iter(|| decode_stream(std::hint::black_box(&stream)))
-    });
+    group.bench_function(
+        format!("session stream {} KiB, 64-byte reads", stream.len() / 1024),
+        |b| b.iter(|| decode_stream(std::hint::black_box(&stream))),
+    );
     group.finish();
 }
 

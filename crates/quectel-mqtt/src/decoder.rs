@@ -117,7 +117,10 @@ impl Decoder {
     }
 
     pub fn recv_framing(&self, client: u8) -> RecvFraming {
-        self.framing.get(usize::from(client)).copied().unwrap_or(RecvFraming::Auto)
+        self.framing
+            .get(usize::from(client))
+            .copied()
+            .unwrap_or(RecvFraming::Auto)
     }
 
     /// Whether a `>` at the start of a line is the data prompt. Only true while a command that
@@ -135,67 +138,68 @@ impl Decoder {
     /// Decodes the next frame from the front of `src`, consuming its bytes. `Ok(None)` means
     /// more bytes are needed.
     pub fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
-        loop {
-            if self.discarding {
-                match src.iter().position(|b| *b == b'\r' || *b == b'\n') {
-                    Some(end) => {
-                        src.advance(end);
-                        self.discarding = false;
-                    }
-                    None => {
-                        src.clear();
-                        return Ok(None);
-                    }
+        if self.discarding {
+            match src.iter().position(|b| *b == b'\r' || *b == b'\n') {
+                Some(end) => {
+                    src.advance(end);
+                    self.discarding = false;
+                }
+                None => {
+                    src.clear();
+                    return Ok(None);
                 }
             }
-            if self.skip_prompt_space {
-                match src.first() {
-                    None => return Ok(None),
-                    Some(b' ') => {
-                        src.advance(1);
-                        self.skip_prompt_space = false;
-                    }
-                    Some(_) => self.skip_prompt_space = false,
-                }
-            }
-            if !self.skip_echo(src) {
-                return Ok(None);
-            }
-            let blank = src.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
-            if blank > 0 {
-                src.advance(blank);
-                self.scanned = 0;
-            }
-            let Some(&first) = src.first() else {
-                return Ok(None);
-            };
-            if first == b'>' && self.expect_prompt {
-                src.advance(1);
-                self.expect_prompt = false;
-                self.skip_prompt_space = true;
-                self.scanned = 0;
-                return Ok(Some(Frame::Prompt));
-            }
-            if first == b'+' {
-                let n = src.len().min(RECV_PREFIX.len());
-                if src[..n] == RECV_PREFIX[..n] {
-                    if n < RECV_PREFIX.len() {
-                        return Ok(None);
-                    }
-                    match self.scan_message(src) {
-                        MessageScan::Done(message, used) => {
-                            src.advance(used);
-                            self.scanned = 0;
-                            return Ok(Some(Frame::Message(message)));
-                        }
-                        MessageScan::NeedMore if src.len() <= self.max_frame => return Ok(None),
-                        // Too long to be a message by length: fall back to the line form.
-                        MessageScan::NeedMore | MessageScan::NotMessage => {}
-                    }
-                }
-            }
-            return self.decode_line(src);
         }
+        if self.skip_prompt_space {
+            match src.first() {
+                None => return Ok(None),
+                Some(b' ') => {
+                    src.advance(1);
+                    self.skip_prompt_space = false;
+                }
+                Some(_) => self.skip_prompt_space = false,
+            }
+        }
+        if !self.skip_echo(src) {
+            return Ok(None);
+        }
+        let blank = src
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
+        if blank > 0 {
+            src.advance(blank);
+            self.scanned = 0;
+        }
+        let Some(&first) = src.first() else {
+            return Ok(None);
+        };
+        if first == b'>' && self.expect_prompt {
+            src.advance(1);
+            self.expect_prompt = false;
+            self.skip_prompt_space = true;
+            self.scanned = 0;
+            return Ok(Some(Frame::Prompt));
+        }
+        if first == b'+' {
+            let n = src.len().min(RECV_PREFIX.len());
+            if src[..n] == RECV_PREFIX[..n] {
+                if n < RECV_PREFIX.len() {
+                    return Ok(None);
+                }
+                match self.scan_message(src) {
+                    MessageScan::Done(message, used) => {
+                        src.advance(used);
+                        self.scanned = 0;
+                        return Ok(Some(Frame::Message(message)));
+                    }
+                    MessageScan::NeedMore if src.len() <= self.max_frame => return Ok(None),
+                    // Too long to be a message by length: fall back to the line form.
+                    MessageScan::NeedMore | MessageScan::NotMessage => {}
+                }
+            }
+        }
+        self.decode_line(src)
     }
 
     /// Consumes the expected echo from the front of `src`. False when more bytes are needed.
@@ -222,12 +226,18 @@ impl Decoder {
 
     fn decode_line(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {
         let from = self.scanned.min(src.len());
-        let Some(end) = src[from..].iter().position(|b| *b == b'\r' || *b == b'\n').map(|p| p + from) else {
+        let Some(end) = src[from..]
+            .iter()
+            .position(|b| *b == b'\r' || *b == b'\n')
+            .map(|p| p + from)
+        else {
             if src.len() > self.max_frame {
                 src.clear();
                 self.discarding = true;
                 self.scanned = 0;
-                return Err(DecodeError::FrameTooLong { limit: self.max_frame });
+                return Err(DecodeError::FrameTooLong {
+                    limit: self.max_frame,
+                });
             }
             self.scanned = src.len();
             return Ok(None);
@@ -235,7 +245,9 @@ impl Decoder {
         self.scanned = 0;
         if end > self.max_frame {
             src.advance(end);
-            return Err(DecodeError::FrameTooLong { limit: self.max_frame });
+            return Err(DecodeError::FrameTooLong {
+                limit: self.max_frame,
+            });
         }
         let line = src.split_to(end);
         Ok(Some(classify(&line)))
@@ -243,14 +255,25 @@ impl Decoder {
 
     /// Frames `+QMTRECV: <idx>,<msgid>,<topic>[,<len>],<payload>` at the front of `src`.
     fn scan_message(&self, src: &[u8]) -> MessageScan {
-        let mut cur = Cursor { buf: src, pos: RECV_PREFIX.len() };
-        let Some(client) = cur.int() else { return cur.incomplete_or_not() };
-        let Ok(client) = u8::try_from(client) else { return MessageScan::NotMessage };
+        let mut cur = Cursor {
+            buf: src,
+            pos: RECV_PREFIX.len(),
+        };
+        let Some(client) = cur.int() else {
+            return cur.incomplete_or_not();
+        };
+        let Ok(client) = u8::try_from(client) else {
+            return MessageScan::NotMessage;
+        };
         if client > crate::MAX_CLIENT || !cur.comma() {
             return cur.incomplete_or_not();
         }
-        let Some(msgid) = cur.int() else { return cur.incomplete_or_not() };
-        let Ok(msgid) = u16::try_from(msgid) else { return MessageScan::NotMessage };
+        let Some(msgid) = cur.int() else {
+            return cur.incomplete_or_not();
+        };
+        let Ok(msgid) = u16::try_from(msgid) else {
+            return MessageScan::NotMessage;
+        };
         if !cur.comma() {
             // `+QMTRECV: <idx>,<recv_id>`: a line.
             return cur.incomplete_or_not();
@@ -289,22 +312,44 @@ impl Decoder {
         if framing != RecvFraming::WithoutLength {
             match by_length(src, start) {
                 LengthScan::Done(payload, used) => {
-                    return MessageScan::Done(Message { client, msgid, topic, payload: Bytes::copy_from_slice(payload) }, used)
+                    return MessageScan::Done(
+                        Message {
+                            client,
+                            msgid,
+                            topic,
+                            payload: Bytes::copy_from_slice(payload),
+                        },
+                        used,
+                    )
                 }
                 LengthScan::NeedMore => return MessageScan::NeedMore,
                 LengthScan::NoLength => {}
             }
         }
         match to_line_end(src, start) {
-            Some((payload, used)) => {
-                MessageScan::Done(Message { client, msgid, topic, payload: Bytes::copy_from_slice(payload) }, used)
-            }
+            Some((payload, used)) => MessageScan::Done(
+                Message {
+                    client,
+                    msgid,
+                    topic,
+                    payload: Bytes::copy_from_slice(payload),
+                },
+                used,
+            ),
             None if src.len() > self.max_frame => {
                 // An opening quote never closed: take the first line as the payload.
-                let end = src[start..].iter().position(|b| *b == b'\r' || *b == b'\n').map(|p| p + start);
+                let end = src[start..]
+                    .iter()
+                    .position(|b| *b == b'\r' || *b == b'\n')
+                    .map(|p| p + start);
                 match end {
                     Some(end) => MessageScan::Done(
-                        Message { client, msgid, topic, payload: Bytes::copy_from_slice(&src[start..end]) },
+                        Message {
+                            client,
+                            msgid,
+                            topic,
+                            payload: Bytes::copy_from_slice(&src[start..end]),
+                        },
                         end,
                     ),
                     None => MessageScan::NotMessage,
@@ -324,12 +369,20 @@ enum LengthScan<'a> {
 /// `<len>,<payload>` (quoted or not) or `<len>` CR LF `<payload>` (a split form seen on some
 /// firmware), confirmed by the line ending (and closing quote) exactly where the length says.
 fn by_length(src: &[u8], start: usize) -> LengthScan<'_> {
-    let digits = src[start..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let digits = src[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if digits == 0 || digits > 5 {
         return LengthScan::NoLength;
     }
-    let Some(&sep) = src.get(start + digits) else { return LengthScan::NeedMore };
-    let Ok(len) = std::str::from_utf8(&src[start..start + digits]).unwrap_or("x").parse::<usize>() else {
+    let Some(&sep) = src.get(start + digits) else {
+        return LengthScan::NeedMore;
+    };
+    let Ok(len) = std::str::from_utf8(&src[start..start + digits])
+        .unwrap_or("x")
+        .parse::<usize>()
+    else {
         return LengthScan::NoLength;
     };
     let payload_start = match sep {
@@ -351,7 +404,9 @@ fn by_length(src: &[u8], start: usize) -> LengthScan<'_> {
     // Quoted: `"`, `len` bytes, `"`, then CR LF.
     if src[ps] == b'"' {
         match src.get(ps + len + 1..ps + len + 4) {
-            Some([b'"', b'\r', b'\n']) => return LengthScan::Done(&src[ps + 1..ps + 1 + len], ps + len + 4),
+            Some([b'"', b'\r', b'\n']) => {
+                return LengthScan::Done(&src[ps + 1..ps + 1 + len], ps + len + 4)
+            }
             Some(_) => {}
             None => return LengthScan::NeedMore,
         }
@@ -393,11 +448,17 @@ impl<'a> Cursor<'a> {
 
     fn int(&mut self) -> Option<i64> {
         self.spaces();
-        let digits = self.buf[self.pos..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let digits = self.buf[self.pos..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
         if digits == 0 || digits > 6 || self.pos + digits >= self.buf.len() {
             return None;
         }
-        let value = std::str::from_utf8(&self.buf[self.pos..self.pos + digits]).ok()?.parse().ok()?;
+        let value = std::str::from_utf8(&self.buf[self.pos..self.pos + digits])
+            .ok()?
+            .parse()
+            .ok()?;
         self.pos += digits;
         Some(value)
     }
@@ -423,7 +484,10 @@ impl<'a> Cursor<'a> {
     /// Running out of bytes means "wait"; anything else means "not a message".
     fn incomplete_or_not(&self) -> MessageScan {
         let rest = &self.buf[self.pos.min(self.buf.len())..];
-        if rest.iter().all(|b| b.is_ascii_digit() || *b == b' ' || *b == b',' || *b == b'-') {
+        if rest
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b' ' || *b == b',' || *b == b'-')
+        {
             MessageScan::NeedMore
         } else {
             MessageScan::NotMessage

@@ -5,7 +5,10 @@ use super::*;
 
 /// Frames each line as the module does: `\r\n<line>\r\n`.
 pub(crate) fn module(lines: &[&str]) -> Vec<u8> {
-    lines.iter().flat_map(|l| format!("\r\n{l}\r\n").into_bytes()).collect()
+    lines
+        .iter()
+        .flat_map(|l| format!("\r\n{l}\r\n").into_bytes())
+        .collect()
 }
 
 fn decode_all(decoder: &mut Decoder, bytes: &[u8]) -> Vec<Result<Frame, DecodeError>> {
@@ -22,7 +25,10 @@ fn decode_all(decoder: &mut Decoder, bytes: &[u8]) -> Vec<Result<Frame, DecodeEr
 }
 
 fn frames(bytes: &[u8]) -> Vec<Frame> {
-    decode_all(&mut Decoder::new(), bytes).into_iter().map(|f| f.expect("no decode error")).collect()
+    decode_all(&mut Decoder::new(), bytes)
+        .into_iter()
+        .map(|f| f.expect("no decode error"))
+        .collect()
 }
 
 fn line(s: &str) -> Frame {
@@ -34,16 +40,33 @@ fn ok() -> Frame {
 }
 
 fn msg(client: u8, msgid: u16, topic: &str, payload: &[u8]) -> Frame {
-    Frame::Message(Message { client, msgid, topic: topic.into(), payload: Bytes::copy_from_slice(payload) })
+    Frame::Message(Message {
+        client,
+        msgid,
+        topic: topic.into(),
+        payload: Bytes::copy_from_slice(payload),
+    })
 }
 
 #[test]
 fn guide_5_1_module_side_decodes_as_the_guide_shows() {
     // The module's side of the guide's §5.1 transcript, echo off.
-    let mut bytes = module(&["OK", "OK", "+QMTOPEN: (0-5),\"hostname\",(1-65535)", "OK", "OK", "+QMTOPEN: 0,0"]);
-    bytes.extend(module(&["+QMTOPEN: 0,\"iot-as-mqtt.cn-shanghai.aliyuncs.com\",1883", "OK"]));
+    let mut bytes = module(&[
+        "OK",
+        "OK",
+        "+QMTOPEN: (0-5),\"hostname\",(1-65535)",
+        "OK",
+        "OK",
+        "+QMTOPEN: 0,0",
+    ]);
+    bytes.extend(module(&[
+        "+QMTOPEN: 0,\"iot-as-mqtt.cn-shanghai.aliyuncs.com\",1883",
+        "OK",
+    ]));
     bytes.extend(module(&["OK", "+QMTCONN: 0,0,0", "OK", "+QMTSUB: 0,1,0,2"]));
-    bytes.extend(b"\r\n+QMTRECV: 0,0, \"topic/example\",36,\"This is the payload related to topic\"\r\n");
+    bytes.extend(
+        b"\r\n+QMTRECV: 0,0, \"topic/example\",36,\"This is the payload related to topic\"\r\n",
+    );
     bytes.extend(module(&["OK", "+QMTUNS: 0,2,0"]));
     bytes.extend(b"\r\n> ");
     bytes.extend(module(&["OK", "+QMTPUBEX: 0,0,0"]));
@@ -75,7 +98,12 @@ fn guide_5_1_module_side_decodes_as_the_guide_shows() {
             line("+QMTCONN: 0,0,0"),
             ok(),
             line("+QMTSUB: 0,1,0,2"),
-            msg(0, 0, "topic/example", b"This is the payload related to topic"),
+            msg(
+                0,
+                0,
+                "topic/example",
+                b"This is the payload related to topic"
+            ),
             ok(),
             line("+QMTUNS: 0,2,0"),
             Frame::Prompt,
@@ -93,28 +121,51 @@ fn guide_5_1_module_side_decodes_as_the_guide_shows() {
 fn guide_5_2_upload_and_ssl_replies() {
     let mut bytes = module(&["OK", "OK", "CONNECT"]);
     bytes.extend(module(&["+QFUPL: 1758,384a", "OK"]));
-    assert_eq!(frames(&bytes), vec![ok(), ok(), line("CONNECT"), line("+QFUPL: 1758,384a"), ok()]);
+    assert_eq!(
+        frames(&bytes),
+        vec![ok(), ok(), line("CONNECT"), line("+QFUPL: 1758,384a"), ok()]
+    );
     let quoted = b"\r\n+QMTRECV: 0,1,\"$aws/things/M26_0206/shadow/update/accepted\",32,\"This is publish data from client\"\r\n";
     assert_eq!(
         frames(quoted),
-        vec![msg(0, 1, "$aws/things/M26_0206/shadow/update/accepted", b"This is publish data from client")]
+        vec![msg(
+            0,
+            1,
+            "$aws/things/M26_0206/shadow/update/accepted",
+            b"This is publish data from client"
+        )]
     );
 }
 
 #[test]
 fn payload_by_length_keeps_crlf_quotes_and_commas() {
     let payload = "{\"a\":\"x,y\",\r\n\"b\":\"OK\"}\r\nERROR";
-    let text = format!("\r\n+QMTRECV: 3,7,\"dev/down\",{},\"{payload}\"\r\n\r\nOK\r\n", payload.len());
-    assert_eq!(frames(text.as_bytes()), vec![msg(3, 7, "dev/down", payload.as_bytes()), ok()]);
+    let text = format!(
+        "\r\n+QMTRECV: 3,7,\"dev/down\",{},\"{payload}\"\r\n\r\nOK\r\n",
+        payload.len()
+    );
+    assert_eq!(
+        frames(text.as_bytes()),
+        vec![msg(3, 7, "dev/down", payload.as_bytes()), ok()]
+    );
     // The same, unquoted.
-    let text = format!("\r\n+QMTRECV: 3,7,\"dev/down\",{},{payload}\r\n", payload.len());
-    assert_eq!(frames(text.as_bytes()), vec![msg(3, 7, "dev/down", payload.as_bytes())]);
+    let text = format!(
+        "\r\n+QMTRECV: 3,7,\"dev/down\",{},{payload}\r\n",
+        payload.len()
+    );
+    assert_eq!(
+        frames(text.as_bytes()),
+        vec![msg(3, 7, "dev/down", payload.as_bytes())]
+    );
 }
 
 #[test]
 fn length_counts_utf8_bytes() {
     let text = "\r\n+QMTRECV: 0,0,\"t\",6,\"測試\"\r\n";
-    assert_eq!(frames(text.as_bytes()), vec![msg(0, 0, "t", "測試".as_bytes())]);
+    assert_eq!(
+        frames(text.as_bytes()),
+        vec![msg(0, 0, "t", "測試".as_bytes())]
+    );
 }
 
 #[test]
@@ -148,7 +199,10 @@ fn no_length_forms() {
         vec![msg(0, 1, "main_topic", b"AT+QMTPUBEX=0,1\r\n"), ok()]
     );
     // Unquoted topic and payload (M95).
-    assert_eq!(frames(b"\r\n+QMTRECV: 0,1,test,M95 Hello World\r\n"), vec![msg(0, 1, "test", b"M95 Hello World")]);
+    assert_eq!(
+        frames(b"\r\n+QMTRECV: 0,1,test,M95 Hello World\r\n"),
+        vec![msg(0, 1, "test", b"M95 Hello World")]
+    );
 }
 
 #[test]
@@ -181,7 +235,10 @@ fn final_codes() {
 
 #[test]
 fn prompt_only_when_expected() {
-    assert_eq!(frames(b"\r\n> quoted text\r\n"), vec![line("> quoted text")]);
+    assert_eq!(
+        frames(b"\r\n> quoted text\r\n"),
+        vec![line("> quoted text")]
+    );
     let mut decoder = Decoder::new();
     decoder.expect_prompt(true);
     let got = decode_all(&mut decoder, b"\r\n> \r\nOK\r\n");
@@ -201,9 +258,19 @@ fn prompt_only_when_expected() {
 fn echo_on_framing() {
     // "AT" <echoed CR> <CR><LF> "OK" <CR><LF> (BG770A log), then a payload echo.
     let mut decoder = Decoder::new();
-    let got = decode_all(&mut decoder, b"AT\r\r\nOK\r\nAT+QMTPUBEX=0,1,1,0,\"t\",5\r\r\n> ");
+    let got = decode_all(
+        &mut decoder,
+        b"AT\r\r\nOK\r\nAT+QMTPUBEX=0,1,1,0,\"t\",5\r\r\n> ",
+    );
     // The prompt is not armed here, so `> ` is an unfinished line: nothing more yet.
-    assert_eq!(got, vec![Ok(line("AT")), Ok(ok()), Ok(line("AT+QMTPUBEX=0,1,1,0,\"t\",5"))]);
+    assert_eq!(
+        got,
+        vec![
+            Ok(line("AT")),
+            Ok(ok()),
+            Ok(line("AT+QMTPUBEX=0,1,1,0,\"t\",5"))
+        ]
+    );
 
     let mut decoder = Decoder::new();
     decoder.expect_prompt(true);
@@ -230,7 +297,10 @@ fn overlong_line_errors_then_resynchronises() {
     let mut bytes = vec![b'x'; 200];
     bytes.extend(b"\r\nOK\r\n");
     let got = decode_all(&mut decoder, &bytes);
-    assert_eq!(got, vec![Err(DecodeError::FrameTooLong { limit: 64 }), Ok(ok())]);
+    assert_eq!(
+        got,
+        vec![Err(DecodeError::FrameTooLong { limit: 64 }), Ok(ok())]
+    );
     // The same when the long line arrives in pieces.
     let mut decoder = Decoder::with_max_frame(64);
     let mut src = BytesMut::new();
@@ -245,7 +315,10 @@ fn overlong_line_errors_then_resynchronises() {
             }
         }
     }
-    assert_eq!(out, vec![Err(DecodeError::FrameTooLong { limit: 64 }), Ok(ok())]);
+    assert_eq!(
+        out,
+        vec![Err(DecodeError::FrameTooLong { limit: 64 }), Ok(ok())]
+    );
 }
 
 #[test]
@@ -271,7 +344,11 @@ fn real_at_logs_decode_without_errors() {
             assert!(got.iter().all(|f| f.is_ok()), "{}", path.display());
             // Every OK in the log is a frame: nothing swallowed.
             let oks = got.iter().filter(|f| **f == Ok(ok())).count();
-            assert!(oks > 0 || !String::from_utf8_lossy(&bytes).contains("\nOK"), "{}", path.display());
+            assert!(
+                oks > 0 || !String::from_utf8_lossy(&bytes).contains("\nOK"),
+                "{}",
+                path.display()
+            );
             count += 1;
         }
     }
@@ -287,14 +364,19 @@ fn stream_strategy() -> impl Strategy<Value = Vec<u8>> {
         Just(module(&["+QMTPUBEX: 0,3,0"])),
         Just(module(&["+QMTRECV: 1,2"])),
         Just(module(&["+CME ERROR: 3"])),
-        (0u8..6, any::<u16>(), "[a-z/]{1,20}", proptest::collection::vec(any::<u8>(), 0..200)).prop_map(
-            |(c, id, topic, payload)| {
-                let mut v = format!("\r\n+QMTRECV: {c},{id},\"{topic}\",{},\"", payload.len()).into_bytes();
+        (
+            0u8..6,
+            any::<u16>(),
+            "[a-z/]{1,20}",
+            proptest::collection::vec(any::<u8>(), 0..200)
+        )
+            .prop_map(|(c, id, topic, payload)| {
+                let mut v =
+                    format!("\r\n+QMTRECV: {c},{id},\"{topic}\",{},\"", payload.len()).into_bytes();
                 v.extend(&payload);
                 v.extend(b"\"\r\n");
                 v
-            }
-        ),
+            }),
     ];
     proptest::collection::vec(piece, 1..20).prop_map(|v| v.concat())
 }
@@ -306,9 +388,8 @@ proptest! {
         decoder.expect_prompt(prompt);
         let mut src = BytesMut::from(&bytes[..]);
         for _ in 0..bytes.len() + 2 {
-            match decoder.decode(&mut src) {
-                Ok(None) => break,
-                _ => {}
+            if let Ok(None) = decoder.decode(&mut src) {
+                break;
             }
         }
     }

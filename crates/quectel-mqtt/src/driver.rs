@@ -33,8 +33,14 @@ use crate::Command;
 type Build = Box<dyn FnOnce(&mut Session) -> Result<Request, ParamError> + Send>;
 
 enum Op {
-    Submit { build: Build, reply: oneshot::Sender<Result<Response, Error>> },
-    State { client: u8, reply: oneshot::Sender<(ClientState, usize)> },
+    Submit {
+        build: Build,
+        reply: oneshot::Sender<Result<Response, Error>>,
+    },
+    State {
+        client: u8,
+        reply: oneshot::Sender<(ClientState, usize)>,
+    },
 }
 
 /// What the driver reports besides command results.
@@ -60,7 +66,10 @@ pub struct Client {
 }
 
 /// Opens a serial port (8N1, no flow control) for the driver.
-pub fn open_serial(path: &str, baud: u32) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
+pub fn open_serial(
+    path: &str,
+    baud: u32,
+) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
     use tokio_serial::SerialPortBuilderExt;
     tokio_serial::new(path, baud).open_native_async()
 }
@@ -82,7 +91,13 @@ impl Client {
         let (ops_tx, ops_rx) = mpsc::channel(64);
         let (events, _) = broadcast::channel(1024);
         let task = tokio::spawn(run(io, Session::new(config), ops_rx, events.clone()));
-        (Client { ops: ops_tx, events }, task)
+        (
+            Client {
+                ops: ops_tx,
+                events,
+            },
+            task,
+        )
     }
 
     /// Runs a typed command and returns its typed result.
@@ -94,7 +109,10 @@ impl Client {
         let builder = command.clone();
         let response = self
             .submit(Box::new(move |session: &mut Session| {
-                let timing = builder.client().map(|c| session.timing(c)).unwrap_or_default();
+                let timing = builder
+                    .client()
+                    .map(|c| session.timing(c))
+                    .unwrap_or_default();
                 builder.request(&timing)
             }))
             .await?;
@@ -111,43 +129,85 @@ impl Client {
         let (tx, rx) = oneshot::channel::<std::sync::Arc<C>>();
         let response = self.submit(Box::new(move |session: &mut Session| {
             let command = std::sync::Arc::new(make(session.next_msgid(client)));
-            let timing: Timing = command.client().map(|c| session.timing(c)).unwrap_or_default();
+            let timing: Timing = command
+                .client()
+                .map(|c| session.timing(c))
+                .unwrap_or_default();
             let request = command.request(&timing);
             let _ = tx.send(command);
             request
         }));
         let response = response.await;
-        let command = rx.await.map_err(|_| Error::PortClosed("the driver task stopped".into()))?;
+        let command = rx
+            .await
+            .map_err(|_| Error::PortClosed("the driver task stopped".into()))?;
         command.parse(response?)
     }
 
     /// Publishes `payload` on `topic` and resolves when `+QMTPUBEX` reports the outcome
     /// (for QoS 1 and 2: the broker's acknowledgement). Returns the msgid used (0 for QoS 0).
     /// Up to 5 publishes per client are in flight at once (the module's window); more wait.
-    pub async fn publish(&self, client: u8, topic: &str, qos: Qos, retain: bool, payload: impl Into<Bytes>) -> Result<u16, Error> {
+    pub async fn publish(
+        &self,
+        client: u8,
+        topic: &str,
+        qos: Qos,
+        retain: bool,
+        payload: impl Into<Bytes>,
+    ) -> Result<u16, Error> {
         let topic = topic.to_owned();
         let payload = payload.into();
         if qos == Qos::AtMostOnce {
-            self.execute(Publish { client, msgid: 0, qos, retain, topic, payload }).await?;
+            self.execute(Publish {
+                client,
+                msgid: 0,
+                qos,
+                retain,
+                topic,
+                payload,
+            })
+            .await?;
             return Ok(0);
         }
         let (tx, rx) = oneshot::channel();
         self.execute_with_msgid(client, move |msgid| {
             let _ = tx.send(msgid);
-            Publish { client, msgid, qos, retain, topic, payload }
+            Publish {
+                client,
+                msgid,
+                qos,
+                retain,
+                topic,
+                payload,
+            }
         })
         .await?;
         Ok(rx.await.unwrap_or_default())
     }
 
     /// Subscribes to `topics` with a fresh msgid; returns the granted QoS of each.
-    pub async fn subscribe(&self, client: u8, topics: Vec<TopicFilter>) -> Result<Vec<SubAck>, Error> {
-        self.execute_with_msgid(client, move |msgid| Subscribe { client, msgid, topics }).await
+    pub async fn subscribe(
+        &self,
+        client: u8,
+        topics: Vec<TopicFilter>,
+    ) -> Result<Vec<SubAck>, Error> {
+        self.execute_with_msgid(client, move |msgid| Subscribe {
+            client,
+            msgid,
+            topics,
+        })
+        .await
     }
 
     /// Unsubscribes from `topics` with a fresh msgid.
     pub async fn unsubscribe(&self, client: u8, topics: Vec<String>) -> Result<(), Error> {
-        self.execute_with_msgid(client, move |msgid| Unsubscribe { client, msgid, topics }).await.map(|_| ())
+        self.execute_with_msgid(client, move |msgid| Unsubscribe {
+            client,
+            msgid,
+            topics,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// Sends a raw request (for commands this crate does not type).
@@ -158,7 +218,10 @@ impl Client {
     /// The client's connection state and publishes in flight, as the driver has seen them.
     pub async fn state(&self, client: u8) -> Result<(ClientState, usize), Error> {
         let (reply, rx) = oneshot::channel();
-        self.ops.send(Op::State { client, reply }).await.map_err(|_| closed())?;
+        self.ops
+            .send(Op::State { client, reply })
+            .await
+            .map_err(|_| closed())?;
         rx.await.map_err(|_| closed())
     }
 
@@ -170,7 +233,10 @@ impl Client {
 
     async fn submit(&self, build: Build) -> Result<Response, Error> {
         let (reply, rx) = oneshot::channel();
-        self.ops.send(Op::Submit { build, reply }).await.map_err(|_| closed())?;
+        self.ops
+            .send(Op::Submit { build, reply })
+            .await
+            .map_err(|_| closed())?;
         rx.await.map_err(|_| closed())?
     }
 }
@@ -179,8 +245,12 @@ fn closed() -> Error {
     Error::PortClosed("the driver task stopped".into())
 }
 
-async fn run<T>(io: T, mut session: Session, mut ops: mpsc::Receiver<Op>, events: broadcast::Sender<DriverEvent>)
-where
+async fn run<T>(
+    io: T,
+    mut session: Session,
+    mut ops: mpsc::Receiver<Op>,
+    events: broadcast::Sender<DriverEvent>,
+) where
     T: AsyncRead + AsyncWrite + Send + 'static,
 {
     let (mut reader, mut writer) = tokio::io::split(io);
@@ -271,7 +341,10 @@ async fn sleep_until(deadline: Option<Instant>) {
 
 fn log_request(request: &Request) {
     if request.secret {
-        tracing::trace!(command = request.name, "sending (parameters hold a secret: not logged)");
+        tracing::trace!(
+            command = request.name,
+            "sending (parameters hold a secret: not logged)"
+        );
     } else {
         tracing::trace!(command = request.name, line = %String::from_utf8_lossy(&request.line), "sending");
     }

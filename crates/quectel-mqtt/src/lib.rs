@@ -27,7 +27,7 @@ pub mod urc;
 #[cfg(feature = "tokio")]
 pub mod driver;
 
-pub use decoder::{Decoder, DecodeError, Frame, FinalCode};
+pub use decoder::{DecodeError, Decoder, FinalCode, Frame};
 pub use error::{Error, ParamError};
 pub use request::{Completion, Data, Effect, Info, Request, Response, Timing, UrcKey};
 pub use session::{Event, RequestId, Session};

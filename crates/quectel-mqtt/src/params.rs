@@ -10,7 +10,12 @@ pub fn check_range(param: &'static str, value: i64, min: i64, max: i64) -> Resul
     if (min..=max).contains(&value) {
         Ok(())
     } else {
-        Err(ParamError::OutOfRange { param, value, min, max })
+        Err(ParamError::OutOfRange {
+            param,
+            value,
+            min,
+            max,
+        })
     }
 }
 
@@ -18,7 +23,12 @@ pub fn check_range(param: &'static str, value: i64, min: i64, max: i64) -> Resul
 ///
 /// Refuses `"`, CR, LF and NUL (each would end the argument or the command line early and let
 /// the rest be read as a new command), and checks its length in UTF-8 bytes.
-pub fn check_quoted(param: &'static str, value: &str, min: usize, max: usize) -> Result<(), ParamError> {
+pub fn check_quoted(
+    param: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), ParamError> {
     for (byte, what) in [
         (b'"', "a double quote (\")"),
         (b'\r', "a carriage return (CR)"),
@@ -31,7 +41,12 @@ pub fn check_quoted(param: &'static str, value: &str, min: usize, max: usize) ->
     }
     let len = value.len();
     if len < min || len > max {
-        return Err(ParamError::Length { param, len, min, max });
+        return Err(ParamError::Length {
+            param,
+            len,
+            min,
+            max,
+        });
     }
     Ok(())
 }
@@ -69,7 +84,10 @@ mod tests {
         let err = check_quoted("password", "se\"cret", 0, 100).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("password"), "{text}");
-        assert!(!text.contains("se\"cret") && !text.contains("cret"), "{text}");
+        assert!(
+            !text.contains("se\"cret") && !text.contains("cret"),
+            "{text}"
+        );
         assert!(check_quoted("topic", "a\r\nAT+QMTDISC=0", 1, 256).is_err());
         assert!(check_quoted("topic", "a\nb", 1, 256).is_err());
     }
@@ -79,13 +97,24 @@ mod tests {
         // "測試" is 2 characters but 6 bytes.
         assert!(check_quoted("will_msg", "測試", 0, 6).is_ok());
         let err = check_quoted("will_msg", "測試", 0, 5).unwrap_err();
-        assert_eq!(err, ParamError::Length { param: "will_msg", len: 6, min: 0, max: 5 });
+        assert_eq!(
+            err,
+            ParamError::Length {
+                param: "will_msg",
+                len: 6,
+                min: 0,
+                max: 5
+            }
+        );
     }
 
     #[test]
     fn range_names_param_and_limit() {
         let err = check_range("keep_alive_time", 3601, 0, 3600).unwrap_err();
-        assert_eq!(err.to_string(), "keep_alive_time: 3601 is outside the range 0..=3600");
+        assert_eq!(
+            err.to_string(),
+            "keep_alive_time: 3601 is outside the range 0..=3600"
+        );
         assert!(check_client(6).is_err());
         assert!(check_client(5).is_ok());
     }

@@ -44,7 +44,13 @@ impl std::fmt::Debug for Request {
         f.debug_struct("Request")
             .field("name", &self.name)
             .field("line", &line)
-            .field("data", &DataSummary { data: &self.data, secret: self.secret })
+            .field(
+                "data",
+                &DataSummary {
+                    data: &self.data,
+                    secret: self.secret,
+                },
+            )
             .field("info", &self.info)
             .field("completion", &self.completion)
             .field("timeout", &self.timeout)
@@ -63,7 +69,9 @@ struct DataSummary<'a> {
 impl std::fmt::Debug for DataSummary<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.data, self.secret) {
-            (Some(Data::Prompt(bytes) | Data::Connect(bytes)), true) => write!(f, "<{} bytes withheld>", bytes.len()),
+            (Some(Data::Prompt(bytes) | Data::Connect(bytes)), true) => {
+                write!(f, "<{} bytes withheld>", bytes.len())
+            }
             (data, _) => data.fmt(f),
         }
     }
@@ -116,11 +124,19 @@ pub enum Effect {
     /// `ATE0` / `ATE1`.
     Echo(bool),
     /// `AT+QMTCFG="timeout",idx,pkt_timeout,retry_times,…`: later time limits use these.
-    Timing { client: u8, pkt_timeout: u16, retry_times: u8 },
+    Timing {
+        client: u8,
+        pkt_timeout: u16,
+        retry_times: u8,
+    },
     /// `AT+QMTCFG="recv/mode",idx,mode,len`: how `+QMTRECV` lines are framed.
     RecvLength { client: u8, with_length: bool },
     /// `AT+QMTCFG="dataformat"` / `"send/mode"`: payloads in hex.
-    HexPayloads { client: u8, send: Option<bool>, recv: Option<bool> },
+    HexPayloads {
+        client: u8,
+        send: Option<bool>,
+        recv: Option<bool>,
+    },
 }
 
 /// What the module answered to a command.
@@ -143,7 +159,10 @@ pub struct Timing {
 
 impl Default for Timing {
     fn default() -> Self {
-        Timing { pkt_timeout: 5, retry_times: 3 }
+        Timing {
+            pkt_timeout: 5,
+            retry_times: 3,
+        }
     }
 }
 

@@ -39,7 +39,10 @@ pub struct RequestId(pub u64);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     /// A submitted request finished.
-    Completed { id: RequestId, result: Result<Response, Error> },
+    Completed {
+        id: RequestId,
+        result: Result<Response, Error>,
+    },
     /// A URC that completed no command: messages, link state, pings, `RDY`, unknown lines.
     Urc(Urc),
     /// The decoder skipped an over-long frame.
@@ -78,7 +81,11 @@ pub struct SessionConfig {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { slack: Duration::from_secs(2), probe_timeout: Duration::from_secs(3), max_frame: crate::decoder::DEFAULT_MAX_FRAME }
+        SessionConfig {
+            slack: Duration::from_secs(2),
+            probe_timeout: Duration::from_secs(3),
+            max_frame: crate::decoder::DEFAULT_MAX_FRAME,
+        }
     }
 }
 
@@ -96,7 +103,11 @@ struct Pending {
 
 impl Pending {
     fn response(&mut self) -> Response {
-        Response { info: std::mem::take(&mut self.info), messages: std::mem::take(&mut self.messages), urc: self.urc.take() }
+        Response {
+            info: std::mem::take(&mut self.info),
+            messages: std::mem::take(&mut self.messages),
+            urc: self.urc.take(),
+        }
     }
 
     fn key(&self) -> Option<UrcKey> {
@@ -111,9 +122,13 @@ impl Pending {
 #[derive(Debug)]
 enum Channel {
     Idle,
-    Busy(Pending),
+    Busy(Box<Pending>),
     /// Sorting out a timed-out command's late answer (see the module docs).
-    Probing { prefix: &'static str, answered: bool, deadline: Instant },
+    Probing {
+        prefix: &'static str,
+        answered: bool,
+        deadline: Instant,
+    },
 }
 
 /// The state machine. See the module documentation.
@@ -192,7 +207,10 @@ impl Session {
     pub fn handle_timeout(&mut self, now: Instant) {
         match &self.channel {
             Channel::Busy(p) if p.deadline <= now => {
-                let Channel::Busy(p) = std::mem::replace(&mut self.channel, Channel::Idle) else { unreachable!() };
+                let Channel::Busy(p) = std::mem::replace(&mut self.channel, Channel::Idle) else {
+                    unreachable!()
+                };
+                let p = *p;
                 let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
                 self.settle(p, Err(Error::Timeout { command, after }));
                 self.start_probe(now);
@@ -203,13 +221,20 @@ impl Session {
                     self.events.push_back(Event::Unresponsive);
                 }
                 for (id, request) in std::mem::take(&mut self.queue) {
-                    self.complete(id, Err(Error::Unresponsive { command: request.name }));
+                    self.complete(
+                        id,
+                        Err(Error::Unresponsive {
+                            command: request.name,
+                        }),
+                    );
                 }
                 self.start_probe(now);
             }
             _ => {}
         }
-        let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting).into_iter().partition(|p| p.deadline <= now);
+        let (due, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting)
+            .into_iter()
+            .partition(|p| p.deadline <= now);
         self.awaiting = rest;
         for p in due {
             let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
@@ -225,7 +250,10 @@ impl Session {
             Channel::Probing { deadline, .. } => Some(*deadline),
             Channel::Idle => None,
         };
-        channel.into_iter().chain(self.awaiting.iter().map(|p| p.deadline)).min()
+        channel
+            .into_iter()
+            .chain(self.awaiting.iter().map(|p| p.deadline))
+            .min()
     }
 
     /// Bytes to write to the port, in order.
@@ -239,12 +267,18 @@ impl Session {
     }
 
     pub fn client_state(&self, client: u8) -> ClientState {
-        self.clients.get(usize::from(client)).copied().unwrap_or_default()
+        self.clients
+            .get(usize::from(client))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The client's `pkt_timeout`/`retry_times` as last configured through this session.
     pub fn timing(&self, client: u8) -> Timing {
-        self.timing.get(usize::from(client)).copied().unwrap_or_default()
+        self.timing
+            .get(usize::from(client))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Whether the module echoes commands, as last seen.
@@ -258,7 +292,11 @@ impl Session {
             Channel::Busy(p) => is_publish_of(p, client) as usize,
             _ => 0,
         };
-        busy + self.awaiting.iter().filter(|p| is_publish_of(p, client)).count()
+        busy + self
+            .awaiting
+            .iter()
+            .filter(|p| is_publish_of(p, client))
+            .count()
     }
 
     /// Commands queued and not yet written.
@@ -290,8 +328,15 @@ impl Session {
         if !matches!(self.channel, Channel::Idle) {
             return;
         }
-        let Some((_, front)) = self.queue.front() else { return };
-        if let Completion::Urc(UrcKey { kind: UrcKind::PubEx, client, .. }) = front.completion {
+        let Some((_, front)) = self.queue.front() else {
+            return;
+        };
+        if let Completion::Urc(UrcKey {
+            kind: UrcKind::PubEx,
+            client,
+            ..
+        }) = front.completion
+        {
             if self.publishes_in_flight(client) >= PUBLISH_WINDOW {
                 return;
             }
@@ -308,11 +353,12 @@ impl Session {
         }
         let mut line = request.line.clone();
         line.push(b'\r');
-        self.decoder.expect_prompt(matches!(request.data, Some(Data::Prompt(_))));
+        self.decoder
+            .expect_prompt(matches!(request.data, Some(Data::Prompt(_))));
         self.last_line = Some(request.line.clone());
         self.transmit.push_back(Bytes::from(line));
         let deadline = now + request.timeout + self.config.slack;
-        self.channel = Channel::Busy(Pending {
+        self.channel = Channel::Busy(Box::new(Pending {
             id,
             request,
             info: Vec::new(),
@@ -321,26 +367,35 @@ impl Session {
             deadline,
             data_sent: false,
             echo_seen: false,
-        });
+        }));
     }
 
     fn start_probe(&mut self, now: Instant) {
         let stale = self.last_line.as_deref().unwrap_or_default();
-        let (line, prefix): (&[u8], &'static str) =
-            if stale.starts_with(b"AT+CSQ") { (b"AT+CEREG?\r", "+CEREG:") } else { (b"AT+CSQ\r", "+CSQ:") };
+        let (line, prefix): (&[u8], &'static str) = if stale.starts_with(b"AT+CSQ") {
+            (b"AT+CEREG?\r", "+CEREG:")
+        } else {
+            (b"AT+CSQ\r", "+CSQ:")
+        };
         self.last_line = Some(line[..line.len() - 1].to_vec());
         self.decoder.expect_prompt(false);
         self.transmit.push_back(Bytes::from_static(line));
-        self.channel = Channel::Probing { prefix, answered: false, deadline: now + self.config.probe_timeout };
+        self.channel = Channel::Probing {
+            prefix,
+            answered: false,
+            deadline: now + self.config.probe_timeout,
+        };
     }
 
     fn handle_frame(&mut self, frame: Frame, now: Instant) {
         match frame {
             Frame::Final(code) => self.handle_final(code, now),
             Frame::Prompt => self.handle_prompt(),
-            Frame::Line(line) => self.handle_line(line),
+            Frame::Line(line) => self.handle_line(line, now),
             Frame::Message(message) => match &mut self.channel {
-                Channel::Busy(p) if p.request.info == Info::Prefix("+QMTRECV:") => p.messages.push(message),
+                Channel::Busy(p) if p.request.info == Info::Prefix("+QMTRECV:") => {
+                    p.messages.push(message)
+                }
                 _ => self.events.push_back(Event::Urc(Urc::Recv(message))),
             },
         }
@@ -360,15 +415,21 @@ impl Session {
 
     fn handle_final(&mut self, code: FinalCode, now: Instant) {
         match std::mem::replace(&mut self.channel, Channel::Idle) {
-            Channel::Busy(mut p) => {
+            Channel::Busy(p) => {
+                let mut p = *p;
                 self.decoder.expect_prompt(false);
                 if !p.echo_seen {
                     self.echo = false;
                 }
                 let result = match code {
                     FinalCode::Ok => Ok(()),
-                    FinalCode::Error => Err(Error::Module { command: p.request.name }),
-                    FinalCode::CmeError(detail) => Err(Error::Cme { command: p.request.name, detail }),
+                    FinalCode::Error => Err(Error::Module {
+                        command: p.request.name,
+                    }),
+                    FinalCode::CmeError(detail) => Err(Error::Cme {
+                        command: p.request.name,
+                        detail,
+                    }),
                 };
                 match (result, p.key()) {
                     (Err(e), _) => self.settle(p, Err(e)),
@@ -388,12 +449,14 @@ impl Session {
             // A late answer of the timed-out command: drop it, keep probing.
             probing @ Channel::Probing { .. } => self.channel = probing,
             // A final code nobody waits for (a command of an earlier run, a glitch).
-            Channel::Idle => tracing::debug!("final result code with no command in flight: {code:?}"),
+            Channel::Idle => {
+                tracing::debug!("final result code with no command in flight: {code:?}")
+            }
         }
         self.pump(now);
     }
 
-    fn handle_line(&mut self, line: String) {
+    fn handle_line(&mut self, line: String, now: Instant) {
         match &mut self.channel {
             Channel::Busy(p) => {
                 if line.as_bytes() == p.request.line.as_slice() {
@@ -409,7 +472,14 @@ impl Session {
                     }
                 }
                 let claimed = match p.request.info {
-                    Info::Prefix(prefix) => line.starts_with(prefix),
+                    // A result URC that an earlier command awaits is that command's, even
+                    // when this query claims the prefix (`+QMTOPEN: 0,0` during `AT+QMTOPEN?`).
+                    Info::Prefix(prefix) => {
+                        line.starts_with(prefix)
+                            && !Urc::parse(&line)
+                                .key()
+                                .is_some_and(|k| self.awaiting.iter().any(|a| a.key() == Some(k)))
+                    }
                     Info::Text => !Urc::is_known_prefix(&line),
                     Info::None => false,
                 };
@@ -418,7 +488,9 @@ impl Session {
                     return;
                 }
             }
-            Channel::Probing { prefix, answered, .. } => {
+            Channel::Probing {
+                prefix, answered, ..
+            } => {
                 if line.starts_with(*prefix) {
                     *answered = true;
                     return;
@@ -429,17 +501,26 @@ impl Session {
             }
             Channel::Idle => {}
         }
-        self.handle_urc(Urc::parse(&line));
+        self.handle_urc(Urc::parse(&line), now);
     }
 
-    fn handle_urc(&mut self, urc: Urc) {
+    fn handle_urc(&mut self, urc: Urc, now: Instant) {
         // "Being retransmitted" is progress, not the outcome: the final result follows.
         let interim = matches!(
             urc,
-            Urc::Conn { result: crate::urc::PacketResult::Retransmitting, .. }
-                | Urc::Sub { result: crate::urc::PacketResult::Retransmitting, .. }
-                | Urc::Uns { result: crate::urc::PacketResult::Retransmitting, .. }
-                | Urc::PubEx { result: crate::urc::PacketResult::Retransmitting, .. }
+            Urc::Conn {
+                result: crate::urc::PacketResult::Retransmitting,
+                ..
+            } | Urc::Sub {
+                result: crate::urc::PacketResult::Retransmitting,
+                ..
+            } | Urc::Uns {
+                result: crate::urc::PacketResult::Retransmitting,
+                ..
+            } | Urc::PubEx {
+                result: crate::urc::PacketResult::Retransmitting,
+                ..
+            }
         );
         if let Some(key) = urc.key().filter(|_| !interim) {
             if let Channel::Busy(p) = &mut self.channel {
@@ -459,7 +540,7 @@ impl Session {
         match urc {
             Urc::Stat { client, code } => self.link_down(client, code),
             Urc::Ping { client, .. } => self.link_down(client, StatCode::PingFailed),
-            Urc::Ready => self.restarted(),
+            Urc::Ready => self.restarted(now),
             _ => {}
         }
         self.events.push_back(Event::Urc(urc));
@@ -470,8 +551,9 @@ impl Session {
         if let Some(state) = self.clients.get_mut(usize::from(client)) {
             *state = ClientState::Closed;
         }
-        let (lost, rest): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.awaiting).into_iter().partition(|p| p.key().is_some_and(|k| k.client == client));
+        let (lost, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting)
+            .into_iter()
+            .partition(|p| p.key().is_some_and(|k| k.client == client));
         self.awaiting = rest;
         for p in lost {
             let command = p.request.name;
@@ -481,11 +563,20 @@ impl Session {
 
     /// `RDY`: the module restarted; every pending command is lost, and its settings are back
     /// to their defaults (echo on).
-    fn restarted(&mut self) {
-        if let Channel::Busy(p) = std::mem::replace(&mut self.channel, Channel::Idle) {
-            let command = p.request.name;
-            self.settle(p, Err(Error::Restarted { command }));
-        }
+    ///
+    /// A command in flight may have been written while the module was booting and still be
+    /// answered after `RDY`: the session probes before writing the next command, so that late
+    /// answer is not taken for the next command's.
+    fn restarted(&mut self, now: Instant) {
+        let interrupted = match std::mem::replace(&mut self.channel, Channel::Idle) {
+            Channel::Busy(p) => {
+                let command = p.request.name;
+                self.settle(*p, Err(Error::Restarted { command }));
+                true
+            }
+            Channel::Probing { .. } => true,
+            Channel::Idle => false,
+        };
         for p in std::mem::take(&mut self.awaiting) {
             let command = p.request.name;
             self.settle(p, Err(Error::Restarted { command }));
@@ -497,6 +588,9 @@ impl Session {
             self.decoder.set_recv_framing(client, RecvFraming::Auto);
         }
         self.decoder.expect_prompt(false);
+        if interrupted {
+            self.start_probe(now);
+        }
     }
 
     /// Completes a command: applies what its success changes, then reports it.
@@ -526,14 +620,28 @@ impl Session {
     fn apply(&mut self, effect: Effect) {
         match effect {
             Effect::Echo(on) => self.echo = on,
-            Effect::Timing { client, pkt_timeout, retry_times } => {
+            Effect::Timing {
+                client,
+                pkt_timeout,
+                retry_times,
+            } => {
                 if let Some(t) = self.timing.get_mut(usize::from(client)) {
-                    *t = Timing { pkt_timeout, retry_times };
+                    *t = Timing {
+                        pkt_timeout,
+                        retry_times,
+                    };
                 }
             }
-            Effect::RecvLength { client, with_length } => self.decoder.set_recv_framing(
+            Effect::RecvLength {
                 client,
-                if with_length { RecvFraming::WithLength } else { RecvFraming::WithoutLength },
+                with_length,
+            } => self.decoder.set_recv_framing(
+                client,
+                if with_length {
+                    RecvFraming::WithLength
+                } else {
+                    RecvFraming::WithoutLength
+                },
             ),
             Effect::HexPayloads { .. } => {}
         }
@@ -554,18 +662,28 @@ fn check_urc(request: &Request, response: Response) -> Result<Response, Error> {
     use crate::urc::{OpenResult, PacketResult};
     let command = request.name;
     match &response.urc {
-        Some(Urc::Open { result, .. }) if *result != OpenResult::Opened => Err(Error::Open(*result)),
-        Some(Urc::Conn { result, ret_code, .. })
-            if *result != PacketResult::Acked || ret_code.is_some_and(|c| c.code() != 0) =>
-        {
-            Err(Error::Connect { result: *result, ret_code: *ret_code })
+        Some(Urc::Open { result, .. }) if *result != OpenResult::Opened => {
+            Err(Error::Open(*result))
+        }
+        Some(Urc::Conn {
+            result, ret_code, ..
+        }) if *result != PacketResult::Acked || ret_code.is_some_and(|c| c.code() != 0) => {
+            Err(Error::Connect {
+                result: *result,
+                ret_code: *ret_code,
+            })
         }
         Some(Urc::Sub { result, .. } | Urc::Uns { result, .. } | Urc::PubEx { result, .. })
             if *result == PacketResult::Failed =>
         {
-            Err(Error::Packet { command, result: *result })
+            Err(Error::Packet {
+                command,
+                result: *result,
+            })
         }
-        Some(Urc::Close { result, .. } | Urc::Disc { result, .. }) if *result != 0 => Err(Error::Failed { command }),
+        Some(Urc::Close { result, .. } | Urc::Disc { result, .. }) if *result != 0 => {
+            Err(Error::Failed { command })
+        }
         _ => Ok(response),
     }
 }

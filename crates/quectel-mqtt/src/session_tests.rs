@@ -20,7 +20,11 @@ fn req(line: &str, completion: Completion, timeout_s: u64) -> Request {
 }
 
 fn urc_key(kind: UrcKind, client: u8, msgid: Option<u16>) -> Completion {
-    Completion::Urc(UrcKey { kind, client, msgid })
+    Completion::Urc(UrcKey {
+        kind,
+        client,
+        msgid,
+    })
 }
 
 fn publish(client: u8, msgid: u16, payload: &'static [u8]) -> Request {
@@ -41,7 +45,10 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        Harness { session: Session::default(), now: Instant::now() }
+        Harness {
+            session: Session::default(),
+            now: Instant::now(),
+        }
     }
 
     fn submit(&mut self, r: Request) -> RequestId {
@@ -99,25 +106,43 @@ fn one_command_in_flight_in_submission_order() {
 #[test]
 fn result_urc_after_ok_completes_and_frees_the_channel_at_ok() {
     let mut h = Harness::new();
-    let open = h.submit(req("AT+QMTOPEN=0,\"h\",1883", urc_key(UrcKind::Open, 0, None), 120));
+    let open = h.submit(req(
+        "AT+QMTOPEN=0,\"h\",1883",
+        urc_key(UrcKind::Open, 0, None),
+        120,
+    ));
     let next = h.submit(req("AT+CSQ", Completion::Final, 1));
     h.written();
     h.feed(b"\r\nOK\r\n");
-    assert_eq!(h.written(), b"AT+CSQ\r", "the channel is free once OK arrives");
+    assert_eq!(
+        h.written(),
+        b"AT+CSQ\r",
+        "the channel is free once OK arrives"
+    );
     assert_eq!(h.session.client_state(0), ClientState::Opening);
     h.feed(b"\r\n+CSQ: 20,99\r\n\r\nOK\r\n\r\n+QMTOPEN: 0,0\r\n");
     let done = h.completed();
     assert_eq!(done[0].0, next);
     assert_eq!(done[1].0, open);
     let response = done[1].1.as_ref().unwrap();
-    assert_eq!(response.urc, Some(Urc::Open { client: 0, result: OpenResult::Opened }));
+    assert_eq!(
+        response.urc,
+        Some(Urc::Open {
+            client: 0,
+            result: OpenResult::Opened
+        })
+    );
     assert_eq!(h.session.client_state(0), ClientState::Open);
 }
 
 #[test]
 fn result_urc_before_ok_is_kept_until_ok() {
     let mut h = Harness::new();
-    let conn = h.submit(req("AT+QMTCONN=0,\"c\"", urc_key(UrcKind::Conn, 0, None), 5));
+    let conn = h.submit(req(
+        "AT+QMTCONN=0,\"c\"",
+        urc_key(UrcKind::Conn, 0, None),
+        5,
+    ));
     h.written();
     h.feed(b"\r\n+QMTCONN: 0,0,0\r\n");
     assert!(h.completed().is_empty());
@@ -136,18 +161,35 @@ fn urc_between_command_and_ok_is_not_its_response() {
     r.info = Info::Prefix("+QMTCFG:");
     let id = h.submit(r);
     h.written();
-    h.feed(&module(&["+QMTSTAT: 1,1", "+QMTCFG: \"keepalive\",120", "+QMTRECV: 2,0", "OK"]));
+    h.feed(&module(&[
+        "+QMTSTAT: 1,1",
+        "+QMTCFG: \"keepalive\",120",
+        "+QMTRECV: 2,0",
+        "OK",
+    ]));
     let events = h.events();
-    assert!(events.contains(&Event::Urc(Urc::Stat { client: 1, code: StatCode::ClosedByServer })));
-    assert!(events.contains(&Event::Urc(Urc::Stored { client: 2, recv_id: 0 })));
+    assert!(events.contains(&Event::Urc(Urc::Stat {
+        client: 1,
+        code: StatCode::ClosedByServer
+    })));
+    assert!(events.contains(&Event::Urc(Urc::Stored {
+        client: 2,
+        recv_id: 0
+    })));
     let response = events
         .iter()
         .find_map(|e| match e {
-            Event::Completed { id: got, result: Ok(r) } if *got == id => Some(r.clone()),
+            Event::Completed {
+                id: got,
+                result: Ok(r),
+            } if *got == id => Some(r.clone()),
             _ => None,
         })
         .unwrap();
-    assert_eq!(response.info, vec!["+QMTCFG: \"keepalive\",120".to_string()]);
+    assert_eq!(
+        response.info,
+        vec!["+QMTCFG: \"keepalive\",120".to_string()]
+    );
 }
 
 #[test]
@@ -159,7 +201,10 @@ fn conn_query_claims_its_prefix_while_in_flight() {
     h.written();
     h.feed(&module(&["+QMTCONN: 0,3", "OK"]));
     let done = h.completed();
-    assert_eq!(done[0].1.as_ref().unwrap().info, vec!["+QMTCONN: 0,3".to_string()]);
+    assert_eq!(
+        done[0].1.as_ref().unwrap().info,
+        vec!["+QMTCONN: 0,3".to_string()]
+    );
 }
 
 #[test]
@@ -174,13 +219,21 @@ fn publish_sends_data_after_prompt_and_resolves_on_result() {
     assert!(h.completed().is_empty());
     assert_eq!(h.session.publishes_in_flight(0), 1);
     h.feed(b"\r\n+QMTPUBEX: 0,1,1,1\r\n");
-    assert!(h.completed().is_empty(), "retransmission is progress, not the outcome");
+    assert!(
+        h.completed().is_empty(),
+        "retransmission is progress, not the outcome"
+    );
     h.feed(b"\r\n+QMTPUBEX: 0,1,0\r\n");
     let done = h.completed();
     assert_eq!(done[0].0, id);
     assert_eq!(
         done[0].1.as_ref().unwrap().urc,
-        Some(Urc::PubEx { client: 0, msgid: 1, result: PacketResult::Acked, value: None })
+        Some(Urc::PubEx {
+            client: 0,
+            msgid: 1,
+            result: PacketResult::Acked,
+            value: None
+        })
     );
     assert_eq!(h.session.publishes_in_flight(0), 0);
 }
@@ -194,7 +247,12 @@ fn payload_that_looks_like_frames_is_not_misread_with_echo() {
     h.written();
     h.feed(b"\r\nOK\r\n+QMTSTAT: 0,1\r\n\r\nOK\r\n\r\n+QMTPUBEX: 0,9,0\r\n");
     let events = h.events();
-    assert!(!events.iter().any(|e| matches!(e, Event::Urc(Urc::Stat { .. }))), "{events:?}");
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, Event::Urc(Urc::Stat { .. }))),
+        "{events:?}"
+    );
     assert!(matches!(&events[..], [Event::Completed { id: got, result: Ok(_) }] if *got == id));
 }
 
@@ -205,13 +263,20 @@ fn window_of_five_publishes_pipelines_and_holds_the_sixth() {
     let ids: Vec<_> = (1..=6).map(|m| h.submit(publish(0, m, b"x"))).collect();
     for m in 1..=5u16 {
         let line = format!("AT+QMTPUBEX=0,{m},1,0,\"t\",1\r");
-        assert_eq!(h.written(), line.as_bytes(), "publish {m} written without waiting for earlier results");
+        assert_eq!(
+            h.written(),
+            line.as_bytes(),
+            "publish {m} written without waiting for earlier results"
+        );
         h.feed(b"\r\n> ");
         assert_eq!(h.written(), b"x");
         h.feed(b"\r\nOK\r\n");
     }
     assert_eq!(h.session.publishes_in_flight(0), 5);
-    assert!(h.written().is_empty(), "the sixth waits for room in the window");
+    assert!(
+        h.written().is_empty(),
+        "the sixth waits for room in the window"
+    );
     assert_eq!(h.session.queued(), 1);
     h.feed(b"\r\n+QMTPUBEX: 0,3,0\r\n");
     assert_eq!(h.written(), b"AT+QMTPUBEX=0,6,1,0,\"t\",1\r");
@@ -228,18 +293,31 @@ fn late_final_code_of_a_timed_out_command_is_not_handed_to_the_next() {
     assert_eq!(h.written(), b"AT+SLOW\r");
     h.advance(Duration::from_secs(4));
     let done = h.completed();
-    assert!(matches!(done[..], [(id, Err(Error::Timeout { .. }))] if id == slow), "{done:?}");
-    assert_eq!(h.written(), b"AT+CSQ\r", "a probe goes out before the next command");
+    assert!(
+        matches!(done[..], [(id, Err(Error::Timeout { .. }))] if id == slow),
+        "{done:?}"
+    );
+    assert_eq!(
+        h.written(),
+        b"AT+CSQ\r",
+        "a probe goes out before the next command"
+    );
     // The late ERROR of AT+SLOW, then the probe's answer.
     h.feed(b"\r\nERROR\r\n");
-    assert!(h.written().is_empty(), "the ERROR before +CSQ belongs to the timed-out command");
+    assert!(
+        h.written().is_empty(),
+        "the ERROR before +CSQ belongs to the timed-out command"
+    );
     h.feed(&module(&["+CSQ: 21,99", "OK"]));
     assert_eq!(h.written(), b"AT+NEXT\r");
     h.feed(b"\r\nOK\r\n");
     let done = h.completed();
     assert_eq!(done.len(), 1);
     assert_eq!(done[0].0, next);
-    assert!(done[0].1.is_ok(), "AT+NEXT got its own OK, not the stale ERROR");
+    assert!(
+        done[0].1.is_ok(),
+        "AT+NEXT got its own OK, not the stale ERROR"
+    );
 }
 
 #[test]
@@ -252,11 +330,17 @@ fn dead_channel_fails_queued_commands_and_recovers() {
     h.advance(Duration::from_secs(4)); // probe times out
     let events = h.events();
     assert!(events.contains(&Event::Unresponsive));
-    assert!(events.contains(&Event::Completed { id: queued, result: Err(Error::Unresponsive { command: "AT+TEST" }) }));
+    assert!(events.contains(&Event::Completed {
+        id: queued,
+        result: Err(Error::Unresponsive { command: "AT+TEST" })
+    }));
     // Probes alternate, so a late answer to the first cannot pass for the second's.
     assert_eq!(h.written(), b"AT+CSQ\rAT+CEREG?\r");
     h.feed(&module(&["+CSQ: 10,99", "OK"]));
-    assert!(!h.events().contains(&Event::Responsive), "the first probe's late answer is not the second's");
+    assert!(
+        !h.events().contains(&Event::Responsive),
+        "the first probe's late answer is not the second's"
+    );
     h.feed(&module(&["+CEREG: 0,1", "OK"]));
     assert!(h.events().contains(&Event::Responsive));
     let again = h.submit(req("AT", Completion::Final, 1));
@@ -268,7 +352,11 @@ fn dead_channel_fails_queued_commands_and_recovers() {
 #[test]
 fn awaiting_urc_times_out_on_its_own_deadline() {
     let mut h = Harness::new();
-    let id = h.submit(req("AT+QMTOPEN=0,\"h\",1", urc_key(UrcKind::Open, 0, None), 120));
+    let id = h.submit(req(
+        "AT+QMTOPEN=0,\"h\",1",
+        urc_key(UrcKind::Open, 0, None),
+        120,
+    ));
     h.written();
     h.feed(b"\r\nOK\r\n");
     h.advance(Duration::from_secs(100));
@@ -283,7 +371,11 @@ fn awaiting_urc_times_out_on_its_own_deadline() {
 fn refused_connect_then_qmtstat_reports_the_refusal() {
     // Real module (at-logs/16): +QMTCONN: 0,0,5 then +QMTSTAT: 0,4.
     let mut h = Harness::new();
-    let id = h.submit(req("AT+QMTCONN=0,\"c\",\"u\",\"p\"", urc_key(UrcKind::Conn, 0, None), 5));
+    let id = h.submit(req(
+        "AT+QMTCONN=0,\"c\",\"u\",\"p\"",
+        urc_key(UrcKind::Conn, 0, None),
+        5,
+    ));
     h.written();
     h.feed(&module(&["OK", "+QMTCONN: 0,0,5", "+QMTSTAT: 0,4"]));
     let events = h.events();
@@ -297,7 +389,13 @@ fn refused_connect_then_qmtstat_reports_the_refusal() {
             })
         }
     );
-    assert_eq!(events[1], Event::Urc(Urc::Stat { client: 0, code: StatCode::ConnackFailed }));
+    assert_eq!(
+        events[1],
+        Event::Urc(Urc::Stat {
+            client: 0,
+            code: StatCode::ConnackFailed
+        })
+    );
     assert_eq!(h.session.client_state(0), ClientState::Closed);
 }
 
@@ -317,7 +415,16 @@ fn link_down_fails_pending_publishes_of_that_client_only() {
     h.feed(b"\r\n+QMTSTAT: 0,1\r\n");
     let done = h.completed();
     assert_eq!(done.len(), 1);
-    assert_eq!(done[0], (a, Err(Error::LinkDown { command: "AT+TEST", code: StatCode::ClosedByServer })));
+    assert_eq!(
+        done[0],
+        (
+            a,
+            Err(Error::LinkDown {
+                command: "AT+TEST",
+                code: StatCode::ClosedByServer
+            })
+        )
+    );
     h.feed(b"\r\n+QMTPUBEX: 1,1,0\r\n");
     assert_eq!(h.completed()[0].0, b);
 }
@@ -325,15 +432,26 @@ fn link_down_fails_pending_publishes_of_that_client_only() {
 #[test]
 fn module_restart_fails_everything_pending_and_resets_state() {
     let mut h = Harness::new();
-    let open = h.submit(req("AT+QMTOPEN=0,\"h\",1", urc_key(UrcKind::Open, 0, None), 120));
+    let open = h.submit(req(
+        "AT+QMTOPEN=0,\"h\",1",
+        urc_key(UrcKind::Open, 0, None),
+        120,
+    ));
     h.written();
     h.feed(b"\r\nOK\r\n\r\n+QMTOPEN: 0,0\r\n");
     assert_eq!(h.completed()[0].0, open);
-    let conn = h.submit(req("AT+QMTCONN=0,\"c\"", urc_key(UrcKind::Conn, 0, None), 5));
+    let conn = h.submit(req(
+        "AT+QMTCONN=0,\"c\"",
+        urc_key(UrcKind::Conn, 0, None),
+        5,
+    ));
     h.written();
     h.feed(b"\r\nRDY\r\n");
     let events = h.events();
-    assert!(events.contains(&Event::Completed { id: conn, result: Err(Error::Restarted { command: "AT+TEST" }) }));
+    assert!(events.contains(&Event::Completed {
+        id: conn,
+        result: Err(Error::Restarted { command: "AT+TEST" })
+    }));
     assert!(events.contains(&Event::Urc(Urc::Ready)));
     assert_eq!(h.session.client_state(0), ClientState::Closed);
     assert!(h.session.echo());
@@ -352,14 +470,21 @@ fn connect_data_mode_uploads_after_connect() {
     h.feed(&module(&["+QFUPL: 4,2d53", "OK"]));
     let done = h.completed();
     assert_eq!(done[0].0, id);
-    assert_eq!(done[0].1.as_ref().unwrap().info, vec!["+QFUPL: 4,2d53".to_string()]);
+    assert_eq!(
+        done[0].1.as_ref().unwrap().info,
+        vec!["+QFUPL: 4,2d53".to_string()]
+    );
 }
 
 #[test]
 fn effects_apply_on_success_only() {
     let mut h = Harness::new();
     let mut r = req("AT+QMTCFG=\"timeout\",2,10,4,0", Completion::Final, 1);
-    r.effect = Some(Effect::Timing { client: 2, pkt_timeout: 10, retry_times: 4 });
+    r.effect = Some(Effect::Timing {
+        client: 2,
+        pkt_timeout: 10,
+        retry_times: 4,
+    });
     h.submit(r.clone());
     h.written();
     h.feed(b"\r\nERROR\r\n");
@@ -367,7 +492,13 @@ fn effects_apply_on_success_only() {
     h.submit(r);
     h.written();
     h.feed(b"\r\nOK\r\n");
-    assert_eq!(h.session.timing(2), Timing { pkt_timeout: 10, retry_times: 4 });
+    assert_eq!(
+        h.session.timing(2),
+        Timing {
+            pkt_timeout: 10,
+            retry_times: 4
+        }
+    );
     assert_eq!(h.session.timing(2).packet(), Duration::from_secs(40));
 }
 
@@ -375,7 +506,10 @@ fn effects_apply_on_success_only() {
 fn recv_mode_effect_switches_message_framing() {
     let mut h = Harness::new();
     let mut r = req("AT+QMTCFG=\"recv/mode\",0,0,0", Completion::Final, 1);
-    r.effect = Some(Effect::RecvLength { client: 0, with_length: false });
+    r.effect = Some(Effect::RecvLength {
+        client: 0,
+        with_length: false,
+    });
     h.submit(r);
     h.written();
     h.feed(b"\r\nOK\r\n");
@@ -396,7 +530,11 @@ fn msgids_skip_those_in_use_and_wrap() {
     h.submit(publish(0, 2, b"x"));
     assert_eq!(h.session.next_msgid(0), 3, "2 is in use");
     h.session.next_msgid[0] = u16::MAX;
-    assert_eq!(h.session.next_msgid(0), 1, "wraps past 65535 and never yields 0");
+    assert_eq!(
+        h.session.next_msgid(0),
+        1,
+        "wraps past 65535 and never yields 0"
+    );
     assert_eq!(h.session.next_msgid(1), 1, "per client");
 }
 
@@ -423,8 +561,16 @@ mod split {
     /// in the given chunks; returns what was written and every event.
     fn run(chunks: &[&[u8]]) -> (Vec<u8>, Vec<Event>) {
         let mut h = Harness::new();
-        h.submit(req("AT+QMTOPEN=0,\"h\",1883", urc_key(UrcKind::Open, 0, None), 120));
-        h.submit(req("AT+QMTCONN=0,\"c\"", urc_key(UrcKind::Conn, 0, None), 5));
+        h.submit(req(
+            "AT+QMTOPEN=0,\"h\",1883",
+            urc_key(UrcKind::Open, 0, None),
+            120,
+        ));
+        h.submit(req(
+            "AT+QMTCONN=0,\"c\"",
+            urc_key(UrcKind::Conn, 0, None),
+            5,
+        ));
         h.submit(publish(0, 1, b"hello"));
         let mut written = h.written();
         let mut events = Vec::new();
@@ -448,10 +594,19 @@ mod split {
     #[test]
     fn whole_exchange_completes() {
         let (written, events) = run(&[&module_output()]);
-        assert!(written.ends_with(b"AT+QMTPUBEX=0,1,1,0,\"t\",5\rhello"), "{}", String::from_utf8_lossy(&written));
-        let completed = events.iter().filter(|e| matches!(e, Event::Completed { result: Ok(_), .. })).count();
+        assert!(
+            written.ends_with(b"AT+QMTPUBEX=0,1,1,0,\"t\",5\rhello"),
+            "{}",
+            String::from_utf8_lossy(&written)
+        );
+        let completed = events
+            .iter()
+            .filter(|e| matches!(e, Event::Completed { result: Ok(_), .. }))
+            .count();
         assert_eq!(completed, 3, "{events:?}");
-        assert!(events.iter().any(|e| matches!(e, Event::Urc(Urc::Recv(m)) if &m.payload[..] == b"a\r\n,\"b\"")));
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::Urc(Urc::Recv(m)) if &m.payload[..] == b"a\r\n,\"b\"")));
     }
 
     proptest! {
@@ -483,4 +638,54 @@ mod split {
             let _ = h.events();
         }
     }
+}
+
+#[test]
+fn answer_after_rdy_is_not_handed_to_the_next_command() {
+    // The command went out while the module was booting: RDY first, then its OK.
+    let mut h = Harness::new();
+    let first = h.submit(req("AT", Completion::Final, 1));
+    let next = h.submit(req("ATE0", Completion::Final, 1));
+    h.written();
+    h.feed(b"\r\nRDY\r\n");
+    assert_eq!(h.written(), b"AT+CSQ\r", "a probe before the next command");
+    h.feed(b"\r\nOK\r\n"); // the late answer to AT
+    assert!(h.written().is_empty());
+    h.feed(&module(&["+CSQ: 9,99", "OK"]));
+    assert_eq!(h.written(), b"ATE0\r");
+    h.feed(b"\r\nERROR\r\n");
+    let done = h.completed();
+    assert_eq!(
+        done[0],
+        (first, Err(Error::Restarted { command: "AT+TEST" }))
+    );
+    assert_eq!(
+        done[1],
+        (next, Err(Error::Module { command: "AT+TEST" })),
+        "ATE0 got its own ERROR"
+    );
+}
+
+#[test]
+fn result_urc_awaited_by_an_earlier_command_is_not_a_query_line() {
+    let mut h = Harness::new();
+    let open = h.submit(req(
+        "AT+QMTOPEN=0,\"h\",1883",
+        urc_key(UrcKind::Open, 0, None),
+        120,
+    ));
+    let mut q = req("AT+QMTOPEN?", Completion::Final, 1);
+    q.info = Info::Prefix("+QMTOPEN:");
+    let query = h.submit(q);
+    h.written();
+    h.feed(b"\r\nOK\r\n");
+    assert_eq!(h.written(), b"AT+QMTOPEN?\r");
+    h.feed(&module(&["+QMTOPEN: 0,0", "+QMTOPEN: 0,\"h\",1883", "OK"]));
+    let done = h.completed();
+    assert_eq!(done[0].0, open, "the open completed on its URC");
+    assert_eq!(done[1].0, query);
+    assert_eq!(
+        done[1].1.as_ref().unwrap().info,
+        vec!["+QMTOPEN: 0,\"h\",1883".to_string()]
+    );
 }

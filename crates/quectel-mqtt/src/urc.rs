@@ -52,16 +52,35 @@ pub enum Urc {
     /// `+QMTCLOSE: <idx>,<result>`: 0 closed, -1 failed.
     Close { client: u8, result: i32 },
     /// `+QMTCONN: <idx>,<result>[,<ret_code>]`.
-    Conn { client: u8, result: PacketResult, ret_code: Option<ConnectReturnCode> },
+    Conn {
+        client: u8,
+        result: PacketResult,
+        ret_code: Option<ConnectReturnCode>,
+    },
     /// `+QMTDISC: <idx>,<result>`: 0 disconnected, -1 failed.
     Disc { client: u8, result: i32 },
     /// `+QMTSUB: <idx>,<msgid>,<result>[,<value>…]`: granted QoS levels when result is 0,
     /// the retransmission count when it is 1.
-    Sub { client: u8, msgid: u16, result: PacketResult, values: Vec<i32> },
+    Sub {
+        client: u8,
+        msgid: u16,
+        result: PacketResult,
+        values: Vec<i32>,
+    },
     /// `+QMTUNS: <idx>,<msgid>,<result>[,<value>…]`.
-    Uns { client: u8, msgid: u16, result: PacketResult, values: Vec<i32> },
+    Uns {
+        client: u8,
+        msgid: u16,
+        result: PacketResult,
+        values: Vec<i32>,
+    },
     /// `+QMTPUBEX: <idx>,<msgid>,<result>[,<value>]`: value is the retransmission count.
-    PubEx { client: u8, msgid: u16, result: PacketResult, value: Option<i32> },
+    PubEx {
+        client: u8,
+        msgid: u16,
+        result: PacketResult,
+        value: Option<i32>,
+    },
     /// `+QMTSTAT: <idx>,<err_code>`: the MQTT link went down.
     Stat { client: u8, code: StatCode },
     /// `+QMTRECV: <idx>,<msgid>,<topic>[,<len>],<payload>`.
@@ -90,7 +109,11 @@ impl Urc {
             Urc::PubEx { client, msgid, .. } => (UrcKind::PubEx, client, Some(msgid)),
             _ => return None,
         };
-        Some(UrcKey { kind, client, msgid })
+        Some(UrcKey {
+            kind,
+            client,
+            msgid,
+        })
     }
 
     /// Parses one URC line (without CR LF). `+QMTRECV` lines with a payload are framed by the
@@ -142,7 +165,9 @@ pub const URC_PREFIXES: &[&str] = &[
 ];
 
 fn ints(rest: &str) -> Option<Vec<i32>> {
-    rest.split(',').map(|f| f.trim().parse::<i32>().ok()).collect()
+    rest.split(',')
+        .map(|f| f.trim().parse::<i32>().ok())
+        .collect()
 }
 
 fn idx(v: i32) -> Option<u8> {
@@ -157,15 +182,28 @@ fn parse_known(line: &str) -> Option<Urc> {
     let (prefix, rest) = line.split_once(':')?;
     let v = ints(rest)?;
     let urc = match (prefix, v.as_slice()) {
-        ("+QMTOPEN", [c, r]) => Urc::Open { client: idx(*c)?, result: OpenResult::from_code(*r) },
-        ("+QMTCLOSE", [c, r]) => Urc::Close { client: idx(*c)?, result: *r },
-        ("+QMTCONN", [c, r]) => Urc::Conn { client: idx(*c)?, result: PacketResult::from_code(*r), ret_code: None },
+        ("+QMTOPEN", [c, r]) => Urc::Open {
+            client: idx(*c)?,
+            result: OpenResult::from_code(*r),
+        },
+        ("+QMTCLOSE", [c, r]) => Urc::Close {
+            client: idx(*c)?,
+            result: *r,
+        },
+        ("+QMTCONN", [c, r]) => Urc::Conn {
+            client: idx(*c)?,
+            result: PacketResult::from_code(*r),
+            ret_code: None,
+        },
         ("+QMTCONN", [c, r, rc]) => Urc::Conn {
             client: idx(*c)?,
             result: PacketResult::from_code(*r),
             ret_code: Some(ConnectReturnCode::from_code(*rc)),
         },
-        ("+QMTDISC", [c, r]) => Urc::Disc { client: idx(*c)?, result: *r },
+        ("+QMTDISC", [c, r]) => Urc::Disc {
+            client: idx(*c)?,
+            result: *r,
+        },
         ("+QMTSUB", [c, m, r, values @ ..]) => Urc::Sub {
             client: idx(*c)?,
             msgid: msgid(*m)?,
@@ -184,9 +222,18 @@ fn parse_known(line: &str) -> Option<Urc> {
             result: PacketResult::from_code(*r),
             value: value.first().copied(),
         },
-        ("+QMTSTAT", [c, e]) => Urc::Stat { client: idx(*c)?, code: StatCode::from_code(*e) },
-        ("+QMTRECV", [c, r]) => Urc::Stored { client: idx(*c)?, recv_id: u8::try_from(*r).ok().filter(|r| *r <= 4)? },
-        ("+QMTPING", [c, r]) => Urc::Ping { client: idx(*c)?, result: *r },
+        ("+QMTSTAT", [c, e]) => Urc::Stat {
+            client: idx(*c)?,
+            code: StatCode::from_code(*e),
+        },
+        ("+QMTRECV", [c, r]) => Urc::Stored {
+            client: idx(*c)?,
+            recv_id: u8::try_from(*r).ok().filter(|r| *r <= 4)?,
+        },
+        ("+QMTPING", [c, r]) => Urc::Ping {
+            client: idx(*c)?,
+            result: *r,
+        },
         _ => return None,
     };
     Some(urc)
@@ -243,13 +290,21 @@ impl OpenResult {
     /// What to check, in the guide's terms and from field experience.
     pub fn hint(self) -> &'static str {
         match self {
-            OpenResult::Failed => "the network could not be opened: check signal, registration and the host/port",
+            OpenResult::Failed => {
+                "the network could not be opened: check signal, registration and the host/port"
+            }
             OpenResult::Opened => "opened",
-            OpenResult::WrongParameter => "a parameter was wrong: check the host name (≤100 bytes) and port",
+            OpenResult::WrongParameter => {
+                "a parameter was wrong: check the host name (≤100 bytes) and port"
+            }
             OpenResult::Occupied => "the client index is already open: AT+QMTCLOSE it first",
-            OpenResult::PdpActivationFailed => "PDP activation failed: check the APN (AT+QICSGP) and AT+QIACT",
+            OpenResult::PdpActivationFailed => {
+                "PDP activation failed: check the APN (AT+QICSGP) and AT+QIACT"
+            }
             OpenResult::DnsFailed => "DNS lookup failed: check the host name and the carrier's DNS",
-            OpenResult::NetworkDisconnected => "the network is disconnected: check registration (AT+CEREG?)",
+            OpenResult::NetworkDisconnected => {
+                "the network is disconnected: check registration (AT+CEREG?)"
+            }
             OpenResult::Other(_) => "a result code the guide does not define",
         }
     }
@@ -357,7 +412,9 @@ impl fmt::Display for ConnectReturnCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = match self {
             ConnectReturnCode::Accepted => "connection accepted",
-            ConnectReturnCode::UnacceptableProtocolVersion => "refused: unacceptable protocol version",
+            ConnectReturnCode::UnacceptableProtocolVersion => {
+                "refused: unacceptable protocol version"
+            }
             ConnectReturnCode::IdentifierRejected => "refused: identifier rejected",
             ConnectReturnCode::ServerUnavailable => "refused: server unavailable",
             ConnectReturnCode::BadUserNameOrPassword => "refused: bad user name or password",
@@ -445,12 +502,19 @@ impl fmt::Display for StatCode {
             StatCode::ConnectSendFailed => "sending CONNECT timed out or failed",
             StatCode::ConnackFailed => "receiving CONNACK timed out or failed",
             StatCode::Disconnected => "DISCONNECT sent and the server closed the connection",
-            StatCode::SendFailures => "sending packets kept failing: the client closed the connection",
+            StatCode::SendFailures => {
+                "sending packets kept failing: the client closed the connection"
+            }
             StatCode::LinkDown => "the link is not working or the server is unavailable",
             StatCode::ClosedByClient => "the client closed the connection",
             StatCode::Reserved(_) => "reserved code",
         };
-        write!(f, "+QMTSTAT code {} ({text}; remedy: {})", self.code(), self.remedy())
+        write!(
+            f,
+            "+QMTSTAT code {} ({text}; remedy: {})",
+            self.code(),
+            self.remedy()
+        )
     }
 }
 
@@ -460,36 +524,110 @@ mod tests {
 
     #[test]
     fn parses_the_guides_result_urcs() {
-        assert_eq!(Urc::parse("+QMTOPEN: 0,0"), Urc::Open { client: 0, result: OpenResult::Opened });
-        assert_eq!(Urc::parse("+QMTOPEN: 1,-1"), Urc::Open { client: 1, result: OpenResult::Failed });
+        assert_eq!(
+            Urc::parse("+QMTOPEN: 0,0"),
+            Urc::Open {
+                client: 0,
+                result: OpenResult::Opened
+            }
+        );
+        assert_eq!(
+            Urc::parse("+QMTOPEN: 1,-1"),
+            Urc::Open {
+                client: 1,
+                result: OpenResult::Failed
+            }
+        );
         assert_eq!(
             Urc::parse("+QMTCONN: 0,0,0"),
-            Urc::Conn { client: 0, result: PacketResult::Acked, ret_code: Some(ConnectReturnCode::Accepted) }
+            Urc::Conn {
+                client: 0,
+                result: PacketResult::Acked,
+                ret_code: Some(ConnectReturnCode::Accepted)
+            }
         );
-        assert_eq!(Urc::parse("+QMTCONN: 0,0"), Urc::Conn { client: 0, result: PacketResult::Acked, ret_code: None });
+        assert_eq!(
+            Urc::parse("+QMTCONN: 0,0"),
+            Urc::Conn {
+                client: 0,
+                result: PacketResult::Acked,
+                ret_code: None
+            }
+        );
         assert_eq!(
             Urc::parse("+QMTSUB: 0,1,0,2"),
-            Urc::Sub { client: 0, msgid: 1, result: PacketResult::Acked, values: vec![2] }
+            Urc::Sub {
+                client: 0,
+                msgid: 1,
+                result: PacketResult::Acked,
+                values: vec![2]
+            }
         );
         assert_eq!(
             Urc::parse("+QMTUNS: 0,2,0"),
-            Urc::Uns { client: 0, msgid: 2, result: PacketResult::Acked, values: vec![] }
+            Urc::Uns {
+                client: 0,
+                msgid: 2,
+                result: PacketResult::Acked,
+                values: vec![]
+            }
         );
         assert_eq!(
             Urc::parse("+QMTPUBEX: 0,1,1,2"),
-            Urc::PubEx { client: 0, msgid: 1, result: PacketResult::Retransmitting, value: Some(2) }
+            Urc::PubEx {
+                client: 0,
+                msgid: 1,
+                result: PacketResult::Retransmitting,
+                value: Some(2)
+            }
         );
-        assert_eq!(Urc::parse("+QMTSTAT: 0,4"), Urc::Stat { client: 0, code: StatCode::ConnackFailed });
-        assert_eq!(Urc::parse("+QMTRECV: 2,4"), Urc::Stored { client: 2, recv_id: 4 });
-        assert_eq!(Urc::parse("+QMTPING: 0,1"), Urc::Ping { client: 0, result: 1 });
-        assert_eq!(Urc::parse("+QMTDISC: 0,0"), Urc::Disc { client: 0, result: 0 });
-        assert_eq!(Urc::parse("+QMTCLOSE: 0,0"), Urc::Close { client: 0, result: 0 });
+        assert_eq!(
+            Urc::parse("+QMTSTAT: 0,4"),
+            Urc::Stat {
+                client: 0,
+                code: StatCode::ConnackFailed
+            }
+        );
+        assert_eq!(
+            Urc::parse("+QMTRECV: 2,4"),
+            Urc::Stored {
+                client: 2,
+                recv_id: 4
+            }
+        );
+        assert_eq!(
+            Urc::parse("+QMTPING: 0,1"),
+            Urc::Ping {
+                client: 0,
+                result: 1
+            }
+        );
+        assert_eq!(
+            Urc::parse("+QMTDISC: 0,0"),
+            Urc::Disc {
+                client: 0,
+                result: 0
+            }
+        );
+        assert_eq!(
+            Urc::parse("+QMTCLOSE: 0,0"),
+            Urc::Close {
+                client: 0,
+                result: 0
+            }
+        );
         assert_eq!(Urc::parse("RDY"), Urc::Ready);
     }
 
     #[test]
     fn malformed_known_prefixes_become_other() {
-        for line in ["+QMTOPEN: 9,0", "+QMTSTAT: x", "+QMTSUB: 0", "+QMTRECV: 0,7", "+QMTOPEN: 0,\"h\",1883"] {
+        for line in [
+            "+QMTOPEN: 9,0",
+            "+QMTSTAT: x",
+            "+QMTSUB: 0",
+            "+QMTRECV: 0,7",
+            "+QMTOPEN: 0,\"h\",1883",
+        ] {
             assert_eq!(Urc::parse(line), Urc::Other(line.to_owned()), "{line}");
         }
     }

@@ -5,8 +5,8 @@ mod support;
 use std::time::Duration;
 
 use quectel_mqtt::commands::{
-    AliAuth, At, CfgAliAuth, CfgQuery, CfgRecvMode, Connect, Disconnect, Open, OpenEndpoint, OpenQuery, Publish, Qos,
-    RecvMode, Secret, SetEcho, SubAck, TopicFilter,
+    AliAuth, At, CfgAliAuth, CfgQuery, CfgRecvMode, Connect, Disconnect, Open, OpenEndpoint,
+    OpenQuery, Publish, Qos, RecvMode, Secret, SetEcho, SubAck, TopicFilter,
 };
 use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
 use quectel_mqtt::session::ClientState;
@@ -54,32 +54,86 @@ async fn guide_5_1_session_through_the_driver() {
     let mut events = client.events();
     client.execute(At).await.unwrap();
     client.execute(SetEcho { on: false }).await.unwrap();
-    client.execute(CfgRecvMode { client: 0, mode: RecvMode { buffered: false, with_length: true } }).await.unwrap();
+    client
+        .execute(CfgRecvMode {
+            client: 0,
+            mode: RecvMode {
+                buffered: false,
+                with_length: true,
+            },
+        })
+        .await
+        .unwrap();
     let auth = AliAuth {
         product_key: "oyjtmPI5a5j".into(),
         device_name: "MQTT_TEST".into(),
         device_secret: Secret::new("wN9Y6pZSIly7Exa5qVzcmigEGO4kAazZ"),
     };
-    client.execute(CfgAliAuth { client: 0, auth }).await.unwrap();
-    client.execute(Open { client: 0, host: HOST.into(), port: 1883 }).await.unwrap();
+    client
+        .execute(CfgAliAuth { client: 0, auth })
+        .await
+        .unwrap();
+    client
+        .execute(Open {
+            client: 0,
+            host: HOST.into(),
+            port: 1883,
+        })
+        .await
+        .unwrap();
     assert_eq!(client.state(0).await.unwrap().0, ClientState::Open);
     let open = client.execute(OpenQuery).await.unwrap();
-    assert_eq!(open, vec![OpenEndpoint { client: 0, host: HOST.into(), port: 1883 }]);
-    client.execute(Connect { client: 0, client_id: "clientExample".into(), credentials: None }).await.unwrap();
+    assert_eq!(
+        open,
+        vec![OpenEndpoint {
+            client: 0,
+            host: HOST.into(),
+            port: 1883
+        }]
+    );
+    client
+        .execute(Connect {
+            client: 0,
+            client_id: "clientExample".into(),
+            credentials: None,
+        })
+        .await
+        .unwrap();
     assert_eq!(client.state(0).await.unwrap().0, ClientState::Connected);
     let granted = client
-        .subscribe(0, vec![TopicFilter { topic: "topic/example".into(), qos: Qos::ExactlyOnce }])
+        .subscribe(
+            0,
+            vec![TopicFilter {
+                topic: "topic/example".into(),
+                qos: Qos::ExactlyOnce,
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(granted, vec![SubAck::Granted(Qos::ExactlyOnce)]);
-    client.unsubscribe(0, vec!["topic/example".into()]).await.unwrap();
-    let msgid = client.publish(0, "topic/pub", Qos::AtMostOnce, false, &b"This is test data, hello MQTT."[..]).await.unwrap();
+    client
+        .unsubscribe(0, vec!["topic/example".into()])
+        .await
+        .unwrap();
+    let msgid = client
+        .publish(
+            0,
+            "topic/pub",
+            Qos::AtMostOnce,
+            false,
+            &b"This is test data, hello MQTT."[..],
+        )
+        .await
+        .unwrap();
     assert_eq!(msgid, 0);
     client.execute(Disconnect { client: 0 }).await.unwrap();
     assert_eq!(client.state(0).await.unwrap().0, ClientState::Closed);
 
     let received = module.await.unwrap();
-    assert_eq!(received.data, vec![b"This is test data, hello MQTT.".to_vec()]);
+    assert_eq!(
+        received.data,
+        vec![b"This is test data, hello MQTT.".to_vec()]
+    );
 
     let mut messages = Vec::new();
     while let Ok(event) = events.try_recv() {
@@ -90,8 +144,14 @@ async fn guide_5_1_session_through_the_driver() {
     assert_eq!(
         messages,
         vec![
-            ("topic/example".to_string(), "This is the payload related to topic".to_string()),
-            ("topic/pub".to_string(), "This is test data, hello MQTT.".to_string()),
+            (
+                "topic/example".to_string(),
+                "This is the payload related to topic".to_string()
+            ),
+            (
+                "topic/pub".to_string(),
+                "This is test data, hello MQTT.".to_string()
+            ),
         ]
     );
 }
@@ -102,7 +162,10 @@ async fn guide_5_1_session_through_the_driver() {
 async fn errors_reach_the_caller_and_the_port_keeps_working() {
     let (module, path) = pty();
     let script = vec![
-        step("AT+QMTOPEN=1,\"nowhere.invalid\",1883", vec![Line("OK"), Line("+QMTOPEN: 1,4")]),
+        step(
+            "AT+QMTOPEN=1,\"nowhere.invalid\",1883",
+            vec![Line("OK"), Line("+QMTOPEN: 1,4")],
+        ),
         step("AT+QMTCONN=1,\"c\"", vec![Line("ERROR")]),
         step("AT", vec![Line("OK")]),
     ];
@@ -110,18 +173,68 @@ async fn errors_reach_the_caller_and_the_port_keeps_working() {
     let (client, _task) = Client::spawn(open_serial(&path, 115_200).unwrap());
 
     // Refused before a byte is written: the script would fail on any unexpected command.
-    let err = client.execute(Open { client: 6, host: "h".into(), port: 1 }).await.unwrap_err();
-    assert!(matches!(err, Error::Param(ParamError::OutOfRange { param: "client_idx", .. })), "{err}");
-    let err = client.publish(0, "t\r\nAT+QMTDISC=0", Qos::AtLeastOnce, false, &b"x"[..]).await.unwrap_err();
-    assert!(matches!(err, Error::Param(ParamError::Forbidden { param: "topic", .. })), "{err}");
-    let err = client.publish(0, "t", Qos::AtLeastOnce, false, vec![b'x'; 1501]).await.unwrap_err();
+    let err = client
+        .execute(Open {
+            client: 6,
+            host: "h".into(),
+            port: 1,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Param(ParamError::OutOfRange {
+                param: "client_idx",
+                ..
+            })
+        ),
+        "{err}"
+    );
+    let err = client
+        .publish(0, "t\r\nAT+QMTDISC=0", Qos::AtLeastOnce, false, &b"x"[..])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Param(ParamError::Forbidden { param: "topic", .. })
+        ),
+        "{err}"
+    );
+    let err = client
+        .publish(0, "t", Qos::AtLeastOnce, false, vec![b'x'; 1501])
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("1500"), "{err}");
 
-    let err = client.execute(Open { client: 1, host: "nowhere.invalid".into(), port: 1883 }).await.unwrap_err();
+    let err = client
+        .execute(Open {
+            client: 1,
+            host: "nowhere.invalid".into(),
+            port: 1883,
+        })
+        .await
+        .unwrap_err();
     assert_eq!(err, Error::Open(OpenResult::DnsFailed));
     assert!(err.to_string().contains("DNS"), "{err}");
-    let err = client.execute(Connect { client: 1, client_id: "c".into(), credentials: None }).await.unwrap_err();
-    assert!(matches!(err, Error::Module { command: "AT+QMTCONN" }), "{err}");
+    let err = client
+        .execute(Connect {
+            client: 1,
+            client_id: "c".into(),
+            credentials: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Module {
+                command: "AT+QMTCONN"
+            }
+        ),
+        "{err}"
+    );
     client.execute(At).await.unwrap();
     let mut events = client.events();
     let received = module.await.unwrap();
@@ -130,11 +243,18 @@ async fn errors_reach_the_caller_and_the_port_keeps_working() {
     drop(received);
     let err = client.execute(At).await.unwrap_err();
     assert!(matches!(err, Error::PortClosed(_)), "{err}");
-    let mut closed = false;
-    while let Ok(event) = events.recv().await {
-        closed |= matches!(event, DriverEvent::PortClosed(_));
-    }
-    assert!(closed, "the event stream ends with PortClosed");
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match events.recv().await {
+                Ok(DriverEvent::PortClosed(reason)) => return Some(reason),
+                Ok(_) => {}
+                Err(_) => return None,
+            }
+        }
+    })
+    .await
+    .expect("PortClosed is reported");
+    assert!(closed.is_some(), "the event stream reports PortClosed");
 }
 
 /// Publishes from several tasks share one handle; the driver keeps at most 5 in flight and
@@ -154,10 +274,17 @@ async fn concurrent_publishes_pipeline_within_the_window() {
         while payloads.len() < total {
             // Hold results back while the window is full, to see that the driver waits too.
             if outstanding.len() == 5 || (payloads.len() >= total && !outstanding.is_empty()) {
-                let quiet = tokio::time::timeout(Duration::from_millis(200), module.read(&mut buf)).await;
-                assert!(quiet.is_err(), "the driver wrote while 5 publishes were awaiting results");
+                let quiet =
+                    tokio::time::timeout(Duration::from_millis(200), module.read(&mut buf)).await;
+                assert!(
+                    quiet.is_err(),
+                    "the driver wrote while 5 publishes were awaiting results"
+                );
                 for msgid in outstanding.drain(..) {
-                    module.write_all(format!("\r\n+QMTPUBEX: 0,{msgid},0\r\n").as_bytes()).await.unwrap();
+                    module
+                        .write_all(format!("\r\n+QMTPUBEX: 0,{msgid},0\r\n").as_bytes())
+                        .await
+                        .unwrap();
                 }
                 continue;
             }
@@ -173,7 +300,10 @@ async fn concurrent_publishes_pipeline_within_the_window() {
             let fields: Vec<&str> = line.trim_start_matches("AT+QMTPUBEX=").split(',').collect();
             let msgid: u16 = fields[1].parse().unwrap();
             let len: usize = fields[5].parse().unwrap();
-            module.write_all(format!("{line}\r\r\n> ").as_bytes()).await.unwrap();
+            module
+                .write_all(format!("{line}\r\r\n> ").as_bytes())
+                .await
+                .unwrap();
             while pending.len() < len {
                 let n = module.read(&mut buf).await.unwrap();
                 pending.extend_from_slice(&buf[..n]);
@@ -186,7 +316,10 @@ async fn concurrent_publishes_pipeline_within_the_window() {
             payloads.push(String::from_utf8(data).unwrap());
         }
         for msgid in outstanding.drain(..) {
-            module.write_all(format!("\r\n+QMTPUBEX: 0,{msgid},0\r\n").as_bytes()).await.unwrap();
+            module
+                .write_all(format!("\r\n+QMTPUBEX: 0,{msgid},0\r\n").as_bytes())
+                .await
+                .unwrap();
         }
         (payloads, max_outstanding, module)
     });
@@ -196,7 +329,16 @@ async fn concurrent_publishes_pipeline_within_the_window() {
         .map(|i| {
             let client = client.clone();
             tokio::spawn(async move {
-                client.publish(0, "t", Qos::AtLeastOnce, false, format!("payload {i}").into_bytes()).await.unwrap()
+                client
+                    .publish(
+                        0,
+                        "t",
+                        Qos::AtLeastOnce,
+                        false,
+                        format!("payload {i}").into_bytes(),
+                    )
+                    .await
+                    .unwrap()
             })
         })
         .collect();
@@ -209,14 +351,24 @@ async fn concurrent_publishes_pipeline_within_the_window() {
     msgids.dedup();
     assert_eq!(msgids.len(), total, "every publish got its own msgid");
     assert!(msgids.iter().all(|m| *m >= 1));
-    assert_eq!(max_outstanding, 5, "the window was used in full and never exceeded");
+    assert_eq!(
+        max_outstanding, 5,
+        "the window was used in full and never exceeded"
+    );
     payloads.sort();
     let mut expected: Vec<String> = (0..total).map(|i| format!("payload {i}")).collect();
     expected.sort();
     assert_eq!(payloads, expected);
 
     // The typed form with an explicit msgid works the same way.
-    let _ = Publish { client: 0, msgid: 1, qos: Qos::AtLeastOnce, retain: false, topic: "t".into(), payload: Default::default() };
+    let _ = Publish {
+        client: 0,
+        msgid: 1,
+        qos: Qos::AtLeastOnce,
+        retain: false,
+        topic: "t".into(),
+        payload: Default::default(),
+    };
 }
 
 #[tokio::test]
@@ -224,15 +376,34 @@ async fn cfg_query_reply_is_typed() {
     let (module, path) = pty();
     let script = vec![step(
         "AT+QMTCFG=\"recv/mode\",0",
-        vec![Line("+QMTSTAT: 2,1"), Line("+QMTCFG: \"recv/mode\",0,1"), Line("OK")],
+        vec![
+            Line("+QMTSTAT: 2,1"),
+            Line("+QMTCFG: \"recv/mode\",0,1"),
+            Line("OK"),
+        ],
     )];
     let module = tokio::spawn(play(module, script));
     let (client, _task) = Client::spawn(open_serial(&path, 115_200).unwrap());
     let mut events = client.events();
-    let mode = client.execute(CfgQuery::<CfgRecvMode>::new(0)).await.unwrap();
-    assert_eq!(mode, RecvMode { buffered: false, with_length: true });
+    let mode = client
+        .execute(CfgQuery::<CfgRecvMode>::new(0))
+        .await
+        .unwrap();
+    assert_eq!(
+        mode,
+        RecvMode {
+            buffered: false,
+            with_length: true
+        }
+    );
     module.await.unwrap();
     // The URC that arrived between the command and its OK went to the event stream.
     let event = events.try_recv().unwrap();
-    assert_eq!(event, DriverEvent::Urc(Urc::Stat { client: 2, code: quectel_mqtt::StatCode::ClosedByServer }));
+    assert_eq!(
+        event,
+        DriverEvent::Urc(Urc::Stat {
+            client: 2,
+            code: quectel_mqtt::StatCode::ClosedByServer
+        })
+    );
 }

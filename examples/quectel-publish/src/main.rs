@@ -12,7 +12,9 @@
 
 use std::time::Duration;
 
-use quectel_mqtt::commands::{At, CfgRecvMode, Connect, Disconnect, Open, Qos, RecvMode, SetEcho, TopicFilter};
+use quectel_mqtt::commands::{
+    At, CfgRecvMode, Connect, Disconnect, Open, Qos, RecvMode, SetEcho, TopicFilter,
+};
 use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
 use quectel_mqtt::Urc;
 
@@ -20,31 +22,86 @@ use quectel_mqtt::Urc;
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 5 {
-        eprintln!("usage: {} SERIAL_PORT MQTT_HOST MQTT_PORT CLIENT_ID [TOPIC]", args[0]);
+        eprintln!(
+            "usage: {} SERIAL_PORT MQTT_HOST MQTT_PORT CLIENT_ID [TOPIC]",
+            args[0]
+        );
         std::process::exit(2);
     }
-    if let Err(e) = run(&args[1], &args[2], &args[3], &args[4], args.get(5).map_or("cellagent/demo", String::as_str)).await {
+    if let Err(e) = run(
+        &args[1],
+        &args[2],
+        &args[3],
+        &args[4],
+        args.get(5).map_or("cellagent/demo", String::as_str),
+    )
+    .await
+    {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
 }
 
-async fn run(port: &str, host: &str, mqtt_port: &str, client_id: &str, topic: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let mqtt_port: u16 = mqtt_port.parse().map_err(|_| format!("MQTT_PORT: {mqtt_port:?} is not a port number 1-65535"))?;
+async fn run(
+    port: &str,
+    host: &str,
+    mqtt_port: &str,
+    client_id: &str,
+    topic: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mqtt_port: u16 = mqtt_port
+        .parse()
+        .map_err(|_| format!("MQTT_PORT: {mqtt_port:?} is not a port number 1-65535"))?;
     let (client, _task) = Client::spawn(open_serial(port, 115_200)?);
     let mut events = client.events();
 
     client.execute(At).await?;
     client.execute(SetEcho { on: false }).await?;
-    client.execute(CfgRecvMode { client: 0, mode: RecvMode { buffered: false, with_length: true } }).await?;
-    client.execute(Open { client: 0, host: host.into(), port: mqtt_port }).await?;
-    client.execute(Connect { client: 0, client_id: client_id.into(), credentials: None }).await?;
-    let granted = client.subscribe(0, vec![TopicFilter { topic: topic.into(), qos: Qos::AtLeastOnce }]).await?;
+    client
+        .execute(CfgRecvMode {
+            client: 0,
+            mode: RecvMode {
+                buffered: false,
+                with_length: true,
+            },
+        })
+        .await?;
+    client
+        .execute(Open {
+            client: 0,
+            host: host.into(),
+            port: mqtt_port,
+        })
+        .await?;
+    client
+        .execute(Connect {
+            client: 0,
+            client_id: client_id.into(),
+            credentials: None,
+        })
+        .await?;
+    let granted = client
+        .subscribe(
+            0,
+            vec![TopicFilter {
+                topic: topic.into(),
+                qos: Qos::AtLeastOnce,
+            }],
+        )
+        .await?;
     println!("subscribed to {topic}: {granted:?}");
 
     for i in 0..3 {
         let payload = format!("{{\"seq\":{i}}}");
-        let msgid = client.publish(0, topic, Qos::AtLeastOnce, false, payload.clone().into_bytes()).await?;
+        let msgid = client
+            .publish(
+                0,
+                topic,
+                Qos::AtLeastOnce,
+                false,
+                payload.clone().into_bytes(),
+            )
+            .await?;
         println!("published {payload} (msgid {msgid}): acknowledged");
     }
 

@@ -53,14 +53,19 @@ pub async fn play(mut port: SerialStream, script: Vec<Step>) -> Received {
         assert_eq!(line, command, "the driver wrote an unexpected command");
         received.commands.push(line.clone());
         if echo {
-            port.write_all(format!("{line}\r").as_bytes()).await.unwrap();
+            port.write_all(format!("{line}\r").as_bytes())
+                .await
+                .unwrap();
         }
         if line.eq_ignore_ascii_case("ATE0") {
             echo = false;
         }
         for reply in replies {
             match reply {
-                Reply::Line(l) => port.write_all(format!("\r\n{l}\r\n").as_bytes()).await.unwrap(),
+                Reply::Line(l) => port
+                    .write_all(format!("\r\n{l}\r\n").as_bytes())
+                    .await
+                    .unwrap(),
                 Reply::Prompt(n) => {
                     port.write_all(b"\r\n> ").await.unwrap();
                     let mut data = std::mem::take(&mut pending);
