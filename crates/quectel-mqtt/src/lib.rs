@@ -16,6 +16,33 @@
 //! Every AT command of the guide has a typed form in [`commands`]; each validates its
 //! parameters (ranges and lengths from the guide; no `"`, CR or LF in a quoted string) before
 //! a byte is written, knows its maximum response time and how it completes.
+//!
+//! # The core without I/O
+//!
+//! ```
+//! use std::time::Instant;
+//! use quectel_mqtt::commands::Open;
+//! use quectel_mqtt::{Command, Event, OpenResult, Session, Timing, Urc};
+//!
+//! let mut session = Session::default();
+//! let now = Instant::now();
+//! let open = Open { client: 0, host: "broker.example.com".into(), port: 1883 };
+//! let id = session.submit(open.request(&Timing::default()).unwrap(), now);
+//! // What to write to the port:
+//! assert_eq!(&session.poll_transmit().unwrap()[..], b"AT+QMTOPEN=0,\"broker.example.com\",1883\r");
+//! // What the module answered (a URC may come between the command and its result):
+//! session.handle_input(b"\r\nOK\r\n\r\n+QMTSTAT: 1,1\r\n\r\n+QMTOPEN: 0,0\r\n", now);
+//! assert!(matches!(session.poll_event(), Some(Event::Urc(Urc::Stat { client: 1, .. }))));
+//! match session.poll_event() {
+//!     Some(Event::Completed { id: done, result: Ok(response) }) => {
+//!         assert_eq!(done, id);
+//!         assert_eq!(open.parse(response), Ok(()));
+//!     }
+//!     other => panic!("{other:?}"),
+//! }
+//! # let _ = OpenResult::Opened;
+//! ```
+pub mod codes;
 pub mod commands;
 pub mod decoder;
 pub mod error;

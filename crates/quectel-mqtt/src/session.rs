@@ -26,7 +26,7 @@ use bytes::{Bytes, BytesMut};
 use crate::decoder::{DecodeError, Decoder, FinalCode, Frame, RecvFraming};
 use crate::error::Error;
 use crate::request::{Completion, Data, Effect, Info, Request, Response, Timing, UrcKey};
-use crate::urc::{Message, StatCode, Urc, UrcKind};
+use crate::urc::{StatCode, Urc, UrcKind};
 use crate::{MAX_CLIENT, PUBLISH_WINDOW};
 
 const CLIENTS: usize = MAX_CLIENT as usize + 1;
@@ -87,48 +87,6 @@ impl Default for SessionConfig {
             max_frame: crate::decoder::DEFAULT_MAX_FRAME,
         }
     }
-}
-
-#[derive(Debug)]
-struct Pending {
-    id: RequestId,
-    request: Request,
-    info: Vec<String>,
-    messages: Vec<Message>,
-    urc: Option<Urc>,
-    deadline: Instant,
-    data_sent: bool,
-    echo_seen: bool,
-}
-
-impl Pending {
-    fn response(&mut self) -> Response {
-        Response {
-            info: std::mem::take(&mut self.info),
-            messages: std::mem::take(&mut self.messages),
-            urc: self.urc.take(),
-        }
-    }
-
-    fn key(&self) -> Option<UrcKey> {
-        match self.request.completion {
-            Completion::Urc(key) => Some(key),
-            Completion::Final => None,
-        }
-    }
-}
-
-/// What occupies the AT channel.
-#[derive(Debug)]
-enum Channel {
-    Idle,
-    Busy(Box<Pending>),
-    /// Sorting out a timed-out command's late answer (see the module docs).
-    Probing {
-        prefix: &'static str,
-        answered: bool,
-        deadline: Instant,
-    },
 }
 
 /// The state machine. See the module documentation.
@@ -598,16 +556,7 @@ impl Session {
         let result = result.and_then(|response| check_urc(&p.request, response));
         if let Some(key) = p.key() {
             let state = &mut self.clients[usize::from(key.client.min(MAX_CLIENT))];
-            *state = match (key.kind, &result) {
-                (UrcKind::Open, Ok(_)) => ClientState::Open,
-                (UrcKind::Open, Err(_)) => ClientState::Closed,
-                (UrcKind::Conn, Ok(_)) => ClientState::Connected,
-                (UrcKind::Conn, Err(Error::LinkDown { .. })) => ClientState::Closed,
-                (UrcKind::Conn, Err(_)) => ClientState::Open,
-                (UrcKind::Disc | UrcKind::Close, Ok(_)) => ClientState::Closed,
-                (UrcKind::Disc, Err(_)) => ClientState::Connected,
-                _ => *state,
-            };
+            *state = state_after(key.kind, &result, *state);
         }
         if result.is_ok() {
             if let Some(effect) = p.request.effect {
@@ -652,42 +601,14 @@ impl Session {
     }
 }
 
-fn is_publish_of(p: &Pending, client: u8) -> bool {
-    matches!(p.request.completion, Completion::Urc(UrcKey { kind: UrcKind::PubEx, client: c, .. }) if c == client)
-}
+mod pending;
 
-/// Turns a failure reported by the completing URC into an error, so every caller sees it the
-/// same way; the typed command's `parse` then reads only successes.
-fn check_urc(request: &Request, response: Response) -> Result<Response, Error> {
-    use crate::urc::{OpenResult, PacketResult};
-    let command = request.name;
-    match &response.urc {
-        Some(Urc::Open { result, .. }) if *result != OpenResult::Opened => {
-            Err(Error::Open(*result))
-        }
-        Some(Urc::Conn {
-            result, ret_code, ..
-        }) if *result != PacketResult::Acked || ret_code.is_some_and(|c| c.code() != 0) => {
-            Err(Error::Connect {
-                result: *result,
-                ret_code: *ret_code,
-            })
-        }
-        Some(Urc::Sub { result, .. } | Urc::Uns { result, .. } | Urc::PubEx { result, .. })
-            if *result == PacketResult::Failed =>
-        {
-            Err(Error::Packet {
-                command,
-                result: *result,
-            })
-        }
-        Some(Urc::Close { result, .. } | Urc::Disc { result, .. }) if *result != 0 => {
-            Err(Error::Failed { command })
-        }
-        _ => Ok(response),
-    }
-}
+use pending::{check_urc, is_publish_of, state_after, Channel, Pending};
 
 #[cfg(test)]
 #[path = "session_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "session_split_tests.rs"]
+mod split_tests;

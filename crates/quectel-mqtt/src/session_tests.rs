@@ -6,7 +6,7 @@ use super::*;
 use crate::decoder::tests::module;
 use crate::urc::{ConnectReturnCode, OpenResult, PacketResult};
 
-fn req(line: &str, completion: Completion, timeout_s: u64) -> Request {
+pub(super) fn req(line: &str, completion: Completion, timeout_s: u64) -> Request {
     Request {
         name: "AT+TEST",
         line: line.as_bytes().to_vec(),
@@ -19,7 +19,7 @@ fn req(line: &str, completion: Completion, timeout_s: u64) -> Request {
     }
 }
 
-fn urc_key(kind: UrcKind, client: u8, msgid: Option<u16>) -> Completion {
+pub(super) fn urc_key(kind: UrcKind, client: u8, msgid: Option<u16>) -> Completion {
     Completion::Urc(UrcKey {
         kind,
         client,
@@ -27,7 +27,7 @@ fn urc_key(kind: UrcKind, client: u8, msgid: Option<u16>) -> Completion {
     })
 }
 
-fn publish(client: u8, msgid: u16, payload: &'static [u8]) -> Request {
+pub(super) fn publish(client: u8, msgid: u16, payload: &'static [u8]) -> Request {
     Request {
         data: Some(Data::Prompt(Bytes::from_static(payload))),
         ..req(
@@ -38,24 +38,24 @@ fn publish(client: u8, msgid: u16, payload: &'static [u8]) -> Request {
     }
 }
 
-struct Harness {
+pub(super) struct Harness {
     session: Session,
     now: Instant,
 }
 
 impl Harness {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Harness {
             session: Session::default(),
             now: Instant::now(),
         }
     }
 
-    fn submit(&mut self, r: Request) -> RequestId {
+    pub(super) fn submit(&mut self, r: Request) -> RequestId {
         self.session.submit(r, self.now)
     }
 
-    fn written(&mut self) -> Vec<u8> {
+    pub(super) fn written(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         while let Some(b) = self.session.poll_transmit() {
             out.extend_from_slice(&b);
@@ -63,20 +63,20 @@ impl Harness {
         out
     }
 
-    fn feed(&mut self, bytes: &[u8]) {
+    pub(super) fn feed(&mut self, bytes: &[u8]) {
         self.session.handle_input(bytes, self.now);
     }
 
-    fn advance(&mut self, d: Duration) {
+    pub(super) fn advance(&mut self, d: Duration) {
         self.now += d;
         self.session.handle_timeout(self.now);
     }
 
-    fn events(&mut self) -> Vec<Event> {
+    pub(super) fn events(&mut self) -> Vec<Event> {
         std::iter::from_fn(|| self.session.poll_event()).collect()
     }
 
-    fn completed(&mut self) -> Vec<(RequestId, Result<Response, Error>)> {
+    pub(super) fn completed(&mut self) -> Vec<(RequestId, Result<Response, Error>)> {
         self.events()
             .into_iter()
             .filter_map(|e| match e {
@@ -550,94 +550,6 @@ fn unknown_lines_and_garbage_become_events() {
     h.written();
     h.feed(b"\r\nOK\r\n");
     assert_eq!(h.completed()[0].0, id);
-}
-
-mod split {
-    use proptest::prelude::*;
-
-    use super::*;
-
-    /// Runs a fixed exchange (open, connect, publish, then URCs) with the module output fed
-    /// in the given chunks; returns what was written and every event.
-    fn run(chunks: &[&[u8]]) -> (Vec<u8>, Vec<Event>) {
-        let mut h = Harness::new();
-        h.submit(req(
-            "AT+QMTOPEN=0,\"h\",1883",
-            urc_key(UrcKind::Open, 0, None),
-            120,
-        ));
-        h.submit(req(
-            "AT+QMTCONN=0,\"c\"",
-            urc_key(UrcKind::Conn, 0, None),
-            5,
-        ));
-        h.submit(publish(0, 1, b"hello"));
-        let mut written = h.written();
-        let mut events = Vec::new();
-        for chunk in chunks {
-            h.feed(chunk);
-            written.extend(h.written());
-            events.extend(h.events());
-        }
-        (written, events)
-    }
-
-    fn module_output() -> Vec<u8> {
-        let mut out = Vec::new();
-        out.extend_from_slice(b"AT+QMTOPEN=0,\"h\",1883\r\r\nOK\r\n\r\n+QMTOPEN: 0,0\r\n");
-        out.extend_from_slice(b"AT+QMTCONN=0,\"c\"\r\r\n+QMTCONN: 0,0,0\r\n\r\nOK\r\n");
-        out.extend_from_slice(b"AT+QMTPUBEX=0,1,1,0,\"t\",5\r\r\n> hello\r\nOK\r\n");
-        out.extend_from_slice(b"\r\n+QMTRECV: 0,4,\"t\",7,\"a\r\n,\"b\"\"\r\n\r\n+QMTPUBEX: 0,1,0\r\n\r\n+QMTSTAT: 0,1\r\n");
-        out
-    }
-
-    #[test]
-    fn whole_exchange_completes() {
-        let (written, events) = run(&[&module_output()]);
-        assert!(
-            written.ends_with(b"AT+QMTPUBEX=0,1,1,0,\"t\",5\rhello"),
-            "{}",
-            String::from_utf8_lossy(&written)
-        );
-        let completed = events
-            .iter()
-            .filter(|e| matches!(e, Event::Completed { result: Ok(_), .. }))
-            .count();
-        assert_eq!(completed, 3, "{events:?}");
-        assert!(events
-            .iter()
-            .any(|e| matches!(e, Event::Urc(Urc::Recv(m)) if &m.payload[..] == b"a\r\n,\"b\"")));
-    }
-
-    proptest! {
-        #[test]
-        fn any_split_yields_the_same_writes_and_events(cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..10)) {
-            let bytes = module_output();
-            let whole = run(&[&bytes]);
-            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
-            points.sort_unstable();
-            points.push(bytes.len());
-            let mut chunks = Vec::new();
-            let mut last = 0;
-            for p in points {
-                chunks.push(&bytes[last..p]);
-                last = p;
-            }
-            prop_assert_eq!(run(&chunks), whole);
-        }
-
-        #[test]
-        fn no_module_output_panics_the_session(bytes in proptest::collection::vec(any::<u8>(), 0..1024)) {
-            let mut h = Harness::new();
-            h.submit(publish(0, 1, b"x"));
-            h.submit(req("AT+QMTCONN?", Completion::Final, 1));
-            h.feed(&bytes);
-            h.advance(Duration::from_secs(30));
-            h.feed(&bytes);
-            h.advance(Duration::from_secs(30));
-            let _ = h.events();
-        }
-    }
 }
 
 #[test]
