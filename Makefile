@@ -8,12 +8,12 @@ all: test
 
 ## Every test in the workspace (unit, property, pty and broker integration tests).
 test:
-	$(CARGO) test --workspace --all-targets
-	$(CARGO) test --workspace --doc
+	$(CARGO) test --workspace --all-targets --all-features
+	$(CARGO) test --workspace --doc --all-features
 
 ## clippy with warnings as errors, and rustfmt's check.
 lint:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 	$(CARGO) fmt --all --check
 
 fmt:
@@ -37,3 +37,39 @@ demo:
 
 clean:
 	$(CARGO) clean
+
+## Fuzzing (issue 10; docs/fuzzing.md). Needs cargo-fuzz 0.13.2 (`cargo install cargo-fuzz
+## --version 0.13.2 --locked`); stable Rust works with `--sanitizer none`. New inputs go to
+## fuzz/target/corpus/<target> (not committed); fuzz/corpus/<target> is the kept seed corpus.
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_TARGETS ?= at_decoder qmtrecv session app_line aliyun_downlink onenet_downlink huawei_downlink profile
+FUZZ_FLAGS ?= -timeout=60 -rss_limit_mb=2048 -print_final_stats=1
+# `cargo fuzz run` for target $$t (shell variable), from fuzz/: its feature and dictionary.
+FUZZ_RUN = $(CARGO) fuzz run --sanitizer none $$(test $$t = profile && echo --features profile) $$t
+FUZZ_DICT = $$(case $$t in at_decoder|qmtrecv|session) echo -dict=dict/at.dict;; profile) ;; *) echo -dict=dict/json.dict;; esac)
+
+.PHONY: fuzz fuzz-smoke
+
+## Long runs: each target for FUZZ_SECONDS (default 300) seconds; new inputs kept in fuzz/target/corpus.
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz $$t ($(FUZZ_SECONDS) s)"; \
+		mkdir -p fuzz/target/corpus/$$t; \
+		(cd fuzz && $(FUZZ_RUN) target/corpus/$$t corpus/$$t -- $(FUZZ_DICT) $(FUZZ_FLAGS) \
+			-max_total_time=$(FUZZ_SECONDS)); \
+	done
+
+## CI: each target FUZZ_SMOKE_SECONDS (default 15) seconds over the kept corpus; prints the
+## libFuzzer log's tail on failure.
+fuzz-smoke:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		rm -rf fuzz/target/smoke/$$t; mkdir -p fuzz/target/smoke/$$t; \
+		log=fuzz/target/smoke/$$t.log; \
+		if (cd fuzz && $(FUZZ_RUN) target/smoke/$$t corpus/$$t -- $(FUZZ_DICT) $(FUZZ_FLAGS) \
+			-max_total_time=$(FUZZ_SMOKE_SECONDS)) >$$log 2>&1; then \
+			echo "fuzz-smoke $$t: $$(grep -E '^#[0-9]+ +DONE' $$log | tail -1)"; \
+		else \
+			tail -n 80 $$log; echo "fuzz-smoke $$t: FAILED (log: $$log)"; exit 1; \
+		fi; \
+	done

@@ -35,7 +35,8 @@ pub struct Will {
 }
 
 /// Everything the backend needs to send CONNECT.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// `Debug` masks the password: backend commands are logged.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectParams {
     /// 3 = MQTT 3.1, 4 = MQTT 3.1.1.
     pub version: u8,
@@ -204,5 +205,22 @@ impl Step {
     pub fn extend(&mut self, other: Step) {
         self.out.extend(other.out);
         self.actions.extend(other.actions);
+    }
+}
+
+impl std::fmt::Debug for ConnectParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectParams")
+            .field("version", &self.version)
+            .field("client_id", &self.client_id)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("keepalive", &self.keepalive)
+            .field("clean_session", &self.clean_session)
+            .field("will", &self.will)
+            .field("pkt_timeout", &self.pkt_timeout)
+            .field("retry_times", &self.retry_times)
+            .field("timeout_notice", &self.timeout_notice)
+            .finish()
     }
 }

@@ -38,9 +38,15 @@ fn local_time(unix_ms: i64) -> (i64, u32, u32, i64, i64, i64) {
     (y, m, d, s / 3600, s / 60 % 60, s % 60)
 }
 
-/// `+QLTS` text: `"yyyy/MM/dd,hh:mm:ss+zz,0"`.
-pub fn qlts_text(unix_ms: i64) -> String {
-    let (y, mo, d, h, mi, s) = local_time(unix_ms);
+/// `+QLTS` text: `"yyyy/MM/dd,hh:mm:ss+zz,0"`. As in Quectel's AT manual, modes 0 (the last
+/// network time) and 1 (current GMT) print GMT followed by the zone, mode 2 the local time.
+pub fn qlts_text(unix_ms: i64, local: bool) -> String {
+    let shift = if local {
+        0
+    } else {
+        -TZ_QUARTERS * 15 * 60 * 1000
+    };
+    let (y, mo, d, h, mi, s) = local_time(unix_ms + shift);
     format!("\"{y:04}/{mo:02}/{d:02},{h:02}:{mi:02}:{s:02}+{TZ_QUARTERS},0\"")
 }
 
@@ -119,10 +125,12 @@ impl Module {
             }
             ("+QIACT", Form::Read) => info(self, "+QIACT: 1,1,1,\"10.0.0.2\""),
             ("+QLTS", Form::Exec) | ("+QLTS", Form::Set) => {
-                if c.form == Form::Set {
-                    a.int_in(0, 0, 2)?;
-                }
-                let t = qlts_text(self.now_unix_ms);
+                let mode = if c.form == Form::Set {
+                    a.int_in(0, 0, 2)?
+                } else {
+                    0
+                };
+                let t = qlts_text(self.now_unix_ms, mode == 2);
                 info(self, &format!("+QLTS: {t}"));
             }
             ("+CCLK", Form::Read) => {
@@ -154,21 +162,38 @@ impl Module {
         Ok(())
     }
 
+    /// `AT+QICSGP=<cid>[,<type>,"<APN>"[,"<user>","<password>"[,<auth>]]]` (Quectel's TCP/IP
+    /// manual); `AT+QICSGP=<cid>` answers
+    /// `+QICSGP: <type>,"<APN>","<user>","<password>",<auth>`. Omitted parameters keep their
+    /// values.
     fn qicsgp(&mut self, c: &CommandLine) -> CmdResult {
         let a = &c.args;
-        a.int_in(0, 1, 15)?;
+        let cid = a.int_in(0, 1, 15)? as usize;
         if a.len() == 1 {
-            let l = format!("+QICSGP: 1,\"{}\",\"\",\"\",0", self.apn);
+            let p = &self.pdp[cid - 1];
+            let l = format!(
+                "+QICSGP: {},\"{}\",\"{}\",\"{}\",{}",
+                p.context_type, p.apn, p.username, p.password, p.auth
+            );
             self.info_ok(&[l]);
             return Ok(());
         }
-        a.int_in(1, 1, 3)?;
+        if a.len() > 6 || a.len() == 4 {
+            return Err(ParseError::BadArg(a.len().min(6)).into());
+        }
+        let mut p = self.pdp[cid - 1].clone();
+        p.context_type = a.int_in(1, 1, 3)? as u8;
         if a.len() > 2 {
-            self.apn = a.string(2)?;
+            p.apn = a.string_len(2, 0, 100)?;
+        }
+        if a.len() > 4 {
+            p.username = a.string_len(3, 0, 127)?;
+            p.password = a.string_len(4, 0, 127)?;
         }
         if a.len() > 5 {
-            a.int_in(5, 0, 3)?;
+            p.auth = a.int_in(5, 0, 3)? as u8;
         }
+        self.pdp[cid - 1] = p;
         self.ok();
         Ok(())
     }
@@ -298,7 +323,8 @@ mod tests {
     fn clock_texts() {
         // 2020-08-12 00:00:00 UTC = 08:00:00 in UTC+8.
         let t = 1_597_190_400_000;
-        assert_eq!(qlts_text(t), "\"2020/08/12,08:00:00+32,0\"");
+        assert_eq!(qlts_text(t, true), "\"2020/08/12,08:00:00+32,0\"");
+        assert_eq!(qlts_text(t, false), "\"2020/08/12,00:00:00+32,0\"");
         assert_eq!(cclk_text(t), "\"20/08/12,08:00:00+32\"");
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(11_016), (2000, 2, 29));

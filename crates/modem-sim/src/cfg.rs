@@ -441,7 +441,12 @@ fn apply_auth(
     };
     if query {
         let body = match cfg.auth(option) {
-            None => return Ok(CfgOutcome::Query(Vec::new())),
+            // Not configured: the guide's reply shape with empty strings (a reply line is
+            // always printed; a bare `OK` would not say which option was asked).
+            None => match option {
+                "aliauth" | "hwprodid" => r#""","","""#.to_string(),
+                _ => r#""","""#.to_string(),
+            },
             Some(CloudAuth::Aliyun {
                 product_key,
                 device_name,

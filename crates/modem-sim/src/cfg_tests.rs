@@ -71,6 +71,14 @@ fn will_and_willex() {
 fn auth_options_last_wins() {
     let mut c = ClientCfg::default();
     let g = Profile::Guide;
+    assert_eq!(
+        run(&mut c, g, r#"AT+QMTCFG="aliauth",0"#).unwrap(),
+        CfgOutcome::Query(vec![r#"+QMTCFG: "aliauth","","","""#.into()])
+    );
+    assert_eq!(
+        run(&mut c, g, r#"AT+QMTCFG="hwauth",0"#).unwrap(),
+        CfgOutcome::Query(vec![r#"+QMTCFG: "hwauth","","""#.into()])
+    );
     run(&mut c, g, r#"AT+QMTCFG="aliauth",0,"pk","dn","ds""#).unwrap();
     run(&mut c, g, r#"AT+QMTCFG="hwauth",0,"id","sec",1"#).unwrap();
     assert_eq!(c.active_auth().unwrap().option(), "hwauth");

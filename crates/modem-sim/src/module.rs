@@ -165,6 +165,46 @@ impl Default for SslCtx {
     }
 }
 
+/// One `AT+QICSGP` context as set (stored only: no PDP is emulated). `Debug` masks the
+/// password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PdpCtx {
+    /// `<context_type>`: 1 IPv4, 2 IPv6, 3 IPv4v6 (default 1).
+    pub context_type: u8,
+    /// `<APN>`.
+    pub apn: String,
+    /// `<username>`.
+    pub username: String,
+    /// `<password>`.
+    pub password: String,
+    /// `<authentication>`: 0 none, 1 PAP, 2 CHAP, 3 PAP or CHAP (default 0).
+    pub auth: u8,
+}
+
+impl std::fmt::Debug for PdpCtx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PdpCtx")
+            .field("context_type", &self.context_type)
+            .field("apn", &self.apn)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl Default for PdpCtx {
+    fn default() -> Self {
+        PdpCtx {
+            context_type: 1,
+            apn: String::new(),
+            username: String::new(),
+            password: String::new(),
+            auth: 0,
+        }
+    }
+}
+
 /// The emulated module: AT front end and MQTT client bookkeeping, without I/O.
 #[derive(Debug)]
 pub struct Module {
@@ -177,7 +217,8 @@ pub struct Module {
     /// The UFS file system (kept across reboots, like flash).
     pub(crate) files: BTreeMap<String, Vec<u8>>,
     pub(crate) ssl: [SslCtx; 6],
-    pub(crate) apn: String,
+    /// `AT+QICSGP` contexts 1–15 (index 0 = context 1).
+    pub(crate) pdp: [PdpCtx; 15],
     pub(crate) now_unix_ms: i64,
     errors_left: u32,
     garbage_left: u32,
@@ -199,7 +240,7 @@ impl Module {
             clients: Default::default(),
             files: BTreeMap::new(),
             ssl: Default::default(),
-            apn: String::new(),
+            pdp: Default::default(),
             now_unix_ms: 0,
             errors_left: 0,
             garbage_left: 0,
@@ -371,7 +412,7 @@ impl Module {
                 .filter(|&i| self.clients[usize::from(i)].state == ConnState::Connected)
                 .collect::<Vec<_>>();
             if let Some(f) = s.draw(&connected) {
-                tracing::info!(?f, line = %trimmed, "scheduled fault");
+                tracing::info!(?f, command = %command_name(trimmed), "scheduled fault");
                 self.apply_fault(f);
                 if self.input == Input::Rebooting {
                     return;
@@ -380,12 +421,12 @@ impl Module {
         }
         if self.stall_left > 0 {
             self.stall_left -= 1;
-            tracing::info!(line = %trimmed, "stall fault: command swallowed");
+            tracing::info!(command = %command_name(trimmed), "stall fault: command swallowed");
             return;
         }
         if self.errors_left > 0 {
             self.errors_left -= 1;
-            tracing::info!(line = %trimmed, "error fault: answering ERROR");
+            tracing::info!(command = %command_name(trimmed), "error fault: answering ERROR");
             self.error();
             return;
         }
@@ -396,7 +437,7 @@ impl Module {
         match parse_line(trimmed) {
             Ok(cmd) => self.dispatch(cmd),
             Err(e) => {
-                tracing::debug!(line = %trimmed, error = %e, "unparsable line");
+                tracing::debug!(command = %command_name(trimmed), error = %e, "unparsable line");
                 self.error();
             }
         }
@@ -470,7 +511,7 @@ impl Module {
         self.clients = Default::default();
         self.ssl = Default::default();
         self.echo = true;
-        self.apn.clear();
+        self.pdp = Default::default();
         self.line.clear();
         self.errors_left = 0;
         self.stall_left = 0;
@@ -574,4 +615,11 @@ impl Module {
         }
         self.take()
     }
+}
+
+/// The command part of a host line, for logs: parameters may hold a device secret, a key or
+/// a password (`AT+QMTCFG="aliauth",…`, `AT+QMTCONN=…`), so they are never logged.
+fn command_name(line: &str) -> &str {
+    let end = line.find(['=', '?']).unwrap_or(line.len()).min(32);
+    line.get(..end).unwrap_or("")
 }

@@ -87,9 +87,35 @@ fn echo_and_basic_commands() {
         "{s}"
     );
     m.set_time(1_597_190_400_000);
+    // AT+QLTS and =1: GMT with the zone; =2: local time (UTC+8); AT+CCLK?: local time.
     assert_eq!(
         text(&cmd(&mut m, "AT+QLTS")),
+        "\r\n+QLTS: \"2020/08/12,00:00:00+32,0\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        text(&cmd(&mut m, "AT+QLTS=1")),
+        "\r\n+QLTS: \"2020/08/12,00:00:00+32,0\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        text(&cmd(&mut m, "AT+QLTS=2")),
         "\r\n+QLTS: \"2020/08/12,08:00:00+32,0\"\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        text(&cmd(&mut m, "AT+CCLK?")),
+        "\r\n+CCLK: \"20/08/12,08:00:00+32\"\r\n\r\nOK\r\n"
+    );
+    // AT+QICSGP keeps every field per context.
+    assert_eq!(
+        text(&cmd(&mut m, r#"AT+QICSGP=2,3,"apn.x","u","p",2"#)),
+        "\r\nOK\r\n"
+    );
+    assert_eq!(
+        text(&cmd(&mut m, "AT+QICSGP=2")),
+        "\r\n+QICSGP: 3,\"apn.x\",\"u\",\"p\",2\r\n\r\nOK\r\n"
+    );
+    assert_eq!(
+        text(&cmd(&mut m, "AT+QICSGP=1")),
+        "\r\n+QICSGP: 1,\"\",\"\",\"\",0\r\n\r\nOK\r\n"
     );
 }
 

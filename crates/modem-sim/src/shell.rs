@@ -115,6 +115,11 @@ impl Simulator {
         use tokio_serial::SerialPort;
         let (master, slave) =
             tokio_serial::SerialStream::pair().map_err(|e| io::Error::other(e.to_string()))?;
+        // A child process spawned meanwhile (a broker, a script) must not inherit either end:
+        // an inherited slave keeps serialport's exclusive lock, and the host could not open
+        // the port for as long as that child runs.
+        close_on_exec(&master);
+        close_on_exec(&slave);
         let path = slave
             .name()
             .ok_or_else(|| io::Error::other("pty slave has no name"))?;
@@ -353,4 +358,10 @@ impl Session {
             }
         }
     }
+}
+
+fn close_on_exec(port: &tokio_serial::SerialStream) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor the stream owns; FD_CLOEXEC changes nothing else.
+    unsafe { libc::fcntl(port.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
 }

@@ -61,7 +61,7 @@ async fn pty_session_with_stdin_faults() {
         path.starts_with("/dev/pts/"),
         "first line is the pty path: {path}"
     );
-    let port = tokio_serial::SerialStream::open(&tokio_serial::new(&path, 115_200)).unwrap();
+    let port = quectel_mqtt::driver::open_serial(&path, 115_200).unwrap();
     let mut h = Host::new(port);
     // Echo is on at start (RDY may already be waiting in the pty).
     let got = h.cmd("AT", "\r\nOK\r\n").await;
@@ -90,7 +90,7 @@ async fn pty_session_with_stdin_faults() {
     );
     // The host closes the port and opens it again: the session goes on.
     drop(h);
-    let port = tokio_serial::SerialStream::open(&tokio_serial::new(&path, 115_200)).unwrap();
+    let port = quectel_mqtt::driver::open_serial(&path, 115_200).unwrap();
     let mut h = Host::new(port);
     h.exact("AT+QMTOPEN?", "\r\nOK\r\n").await;
     let stdin = sim.stdin.as_mut().unwrap();

@@ -30,7 +30,7 @@ async fn driver_over_pty_every_command_family() {
     // Consume the power-up RDY first: a driver that meets RDY while a command is in flight
     // reports a restart (see the next comment).
     {
-        let raw = tokio_serial::SerialStream::open(&tokio_serial::new(&path, 115_200)).unwrap();
+        let raw = quectel_mqtt::driver::open_serial(&path, 115_200).unwrap();
         common::Host::new(raw).until("\r\nRDY\r\n").await;
     }
     let port = open_serial(&path, 115_200).expect("open the pty by path");

@@ -73,7 +73,7 @@ pub struct Decoder {
     framing: [RecvFraming; crate::MAX_CLIENT as usize + 1],
     expect_prompt: bool,
     skip_prompt_space: bool,
-    echo: Option<(Bytes, usize)>,
+    echo: Option<Bytes>,
     discarding: bool,
     /// Where to resume the search for a line ending in a partial line (keeps long lines linear).
     scanned: usize,
@@ -132,7 +132,7 @@ impl Decoder {
     /// The module will echo these bytes (the data written after the prompt, with echo on):
     /// skip them when they come back.
     pub fn expect_echo(&mut self, data: Bytes) {
-        self.echo = (!data.is_empty()).then_some((data, 0));
+        self.echo = (!data.is_empty()).then_some(data);
     }
 
     /// Decodes the next frame from the front of `src`, consuming its bytes. `Ok(None)` means
@@ -202,26 +202,26 @@ impl Decoder {
         self.decode_line(src)
     }
 
-    /// Consumes the expected echo from the front of `src`. False when more bytes are needed.
+    /// Consumes the expected echo from the front of `src`, all of it or nothing: a module
+    /// that does not echo data may answer with bytes that begin like the payload (a payload
+    /// starting with `\r\nOK`), so nothing is taken until the whole echo has arrived and
+    /// matched. False when more bytes are needed to decide.
     fn skip_echo(&mut self, src: &mut BytesMut) -> bool {
-        let Some((data, matched)) = &mut self.echo else {
+        let Some(data) = &self.echo else {
             return true;
         };
-        let rest = &data[*matched..];
-        let n = rest.len().min(src.len());
-        if src[..n] != rest[..n] {
+        let n = data.len().min(src.len());
+        if src[..n] != data[..n] {
             // The module is not echoing (or something came first): forget the expectation.
             self.echo = None;
             return true;
         }
-        src.advance(n);
-        *matched += n;
-        if *matched == data.len() {
-            self.echo = None;
-            true
-        } else {
-            false
+        if n < data.len() {
+            return false;
         }
+        src.advance(n);
+        self.echo = None;
+        true
     }
 
     fn decode_line(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, DecodeError> {

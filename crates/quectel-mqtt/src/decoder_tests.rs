@@ -285,6 +285,30 @@ fn echo_on_framing() {
 }
 
 #[test]
+fn payload_that_begins_like_the_reply_is_not_taken_for_its_echo() {
+    // Echo expected, but this module does not echo data: its OK begins like the payload.
+    let reply = b"\r\nOK\r\n\r\n+QMTPUBEX: 1,2,0\r\n";
+    for split in 0..=reply.len() {
+        let mut decoder = Decoder::new();
+        decoder.expect_echo(Bytes::from_static(b"\r\nOK\r\n\r\n+QMTSTAT: 1,1"));
+        let mut src = BytesMut::from(&reply[..split]);
+        let mut got = Vec::new();
+        while let Ok(Some(f)) = decoder.decode(&mut src) {
+            got.push(f);
+        }
+        src.extend_from_slice(&reply[split..]);
+        while let Ok(Some(f)) = decoder.decode(&mut src) {
+            got.push(f);
+        }
+        assert_eq!(
+            got,
+            vec![ok(), line("+QMTPUBEX: 1,2,0")],
+            "split at {split}"
+        );
+    }
+}
+
+#[test]
 fn echo_expectation_dropped_when_module_does_not_echo() {
     let mut decoder = Decoder::new();
     decoder.expect_echo(Bytes::from_static(b"hello"));

@@ -66,13 +66,40 @@ pub struct Client {
 }
 
 /// Opens a serial port (8N1, no flow control) for the driver.
+///
+/// serialport locks the port exclusively (`flock`). Another process may hold that lock for a
+/// moment — a modem manager probing the port at boot, or a child process forked while the
+/// port was open and not yet replaced by its program — so a lock conflict is retried for up
+/// to [`PORT_LOCK_PATIENCE`] before it is reported.
+///
+/// The descriptor is closed on `exec`, so a child process (a power-cycle script, a broker
+/// started by a test) never keeps the port, and its lock, for as long as it runs.
 pub fn open_serial(
     path: &str,
     baud: u32,
 ) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
     use tokio_serial::SerialPortBuilderExt;
-    tokio_serial::new(path, baud).open_native_async()
+    let started = std::time::Instant::now();
+    let port = loop {
+        match tokio_serial::new(path, baud).open_native_async() {
+            Ok(port) => break port,
+            Err(e) if e.description.contains("lock") && started.elapsed() < PORT_LOCK_PATIENCE => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: fcntl on a descriptor we own; F_SETFD with FD_CLOEXEC has no other effect.
+        unsafe { libc::fcntl(port.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) };
+    }
+    Ok(port)
 }
+
+/// How long [`open_serial`] waits for another process to release the port's lock.
+pub const PORT_LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 impl Client {
     /// Starts the driver task on `io` with default settings.

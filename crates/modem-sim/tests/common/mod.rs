@@ -323,3 +323,117 @@ pub async fn recv_on(
     .await
     .expect("publish not received in time")
 }
+
+impl Mosquitto {
+    /// Starts mosquitto that accepts only `user` with `password` (no anonymous clients);
+    /// `None` as for [`Mosquitto::start`].
+    pub fn start_with_password(user: &str, password: &str) -> Option<Mosquitto> {
+        let mut m = Self::start(false)?;
+        let passwd = m.dir.join("passwd");
+        let ok = Command::new("mosquitto_passwd")
+            .args(["-b", "-c"])
+            .arg(&passwd)
+            .args([user, password])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run mosquitto_passwd (part of Debian's mosquitto)")
+            .success();
+        assert!(ok, "mosquitto_passwd failed");
+        let conf = m.dir.join("mosquitto.conf");
+        let mut text = std::fs::read_to_string(&conf).unwrap();
+        text += &format!("password_file {}\n", passwd.display());
+        std::fs::write(&conf, text).unwrap();
+        // Restart on the same port with the password file.
+        let _ = m.child.kill();
+        let _ = m.child.wait();
+        m.child = Command::new(find_mosquitto().unwrap())
+            .arg("-c")
+            .arg(&conf)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn mosquitto");
+        wait_listening(m.port);
+        Some(m)
+    }
+
+    /// Stops the broker process (SIGSTOP): connections stay open, nothing is answered.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Resumes a paused broker (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(sig)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill")
+            .success();
+        assert!(ok, "kill {sig} failed");
+    }
+}
+
+/// Runs `fut` with the [`GUARD`] bound (a hang guard, not a speed assertion).
+pub async fn bounded<F: std::future::Future>(fut: F) -> F::Output {
+    tokio::time::timeout(GUARD, fut)
+        .await
+        .expect("no result within the hang guard")
+}
+
+/// A fresh emulator (unpaced) on a pty, and the `quectel-mqtt` driver on the pty's slave path.
+/// The power-up `RDY` is consumed first (a driver meeting RDY while a command is in flight
+/// reports a restart). Echo is left on, as the module starts.
+pub async fn pty_driver(module: ModuleConfig) -> (Simulator, quectel_mqtt::driver::Client) {
+    let (master, path) = Simulator::open_pty().unwrap();
+    let sim = Simulator::new(SimConfig {
+        baud: 0,
+        module,
+        ..SimConfig::default()
+    });
+    let runner = sim.clone();
+    tokio::spawn(async move { runner.run_session(master).await });
+    {
+        // Opened like the driver opens it (close-on-exec), so a broker that a parallel test
+        // starts meanwhile cannot inherit it and keep its exclusive lock.
+        let raw = quectel_mqtt::driver::open_serial(&path, 115_200).unwrap();
+        Host::new(raw).until("\r\nRDY\r\n").await;
+    }
+    let port = quectel_mqtt::driver::open_serial(&path, 115_200).expect("open the pty by path");
+    let (client, _task) = quectel_mqtt::driver::Client::spawn(port);
+    (sim, client)
+}
+
+/// The next driver event `f` accepts, within the guard.
+pub async fn next_event<T>(
+    events: &mut tokio::sync::broadcast::Receiver<quectel_mqtt::driver::DriverEvent>,
+    mut f: impl FnMut(&quectel_mqtt::driver::DriverEvent) -> Option<T>,
+) -> T {
+    bounded(async {
+        loop {
+            let ev = events.recv().await.expect("driver events ended");
+            if let Some(t) = f(&ev) {
+                return t;
+            }
+        }
+    })
+    .await
+}
+
+/// The next `+QMTRECV` message delivered as a URC.
+pub async fn next_message(
+    events: &mut tokio::sync::broadcast::Receiver<quectel_mqtt::driver::DriverEvent>,
+) -> quectel_mqtt::Message {
+    use quectel_mqtt::driver::DriverEvent;
+    next_event(events, |ev| match ev {
+        DriverEvent::Urc(quectel_mqtt::Urc::Recv(m)) => Some(m.clone()),
+        _ => None,
+    })
+    .await
+}
