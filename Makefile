@@ -45,8 +45,8 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_TARGETS ?= at_decoder qmtrecv session app_line aliyun_downlink onenet_downlink huawei_downlink profile
 FUZZ_FLAGS ?= -timeout=60 -rss_limit_mb=2048 -print_final_stats=1
-# `cargo fuzz run` for target $$t (shell variable), from fuzz/: its feature and dictionary.
-FUZZ_RUN = $(CARGO) fuzz run --sanitizer none $$(test $$t = profile && echo --features profile) $$t
+# `cargo fuzz run` for target $$t (shell variable), from fuzz/, and its dictionary.
+FUZZ_RUN = $(CARGO) fuzz run --sanitizer none $$t
 FUZZ_DICT = $$(case $$t in at_decoder|qmtrecv|session) echo -dict=dict/at.dict;; profile) ;; *) echo -dict=dict/json.dict;; esac)
 
 .PHONY: fuzz fuzz-smoke
@@ -68,7 +68,7 @@ fuzz-smoke:
 		log=fuzz/target/smoke/$$t.log; \
 		if (cd fuzz && $(FUZZ_RUN) target/smoke/$$t corpus/$$t -- $(FUZZ_DICT) $(FUZZ_FLAGS) \
 			-max_total_time=$(FUZZ_SMOKE_SECONDS)) >$$log 2>&1; then \
-			echo "fuzz-smoke $$t: $$(grep -E '^#[0-9]+ +DONE' $$log | tail -1)"; \
+			echo "fuzz-smoke $$t: $$(grep -E '^Done [0-9]+ runs' $$log | tail -1)"; \
 		else \
 			tail -n 80 $$log; echo "fuzz-smoke $$t: FAILED (log: $$log)"; exit 1; \
 		fi; \

@@ -1,0 +1,574 @@
+//! `run`: the supervisor. App lines (stdin, unix socket) are accepted into the store, then
+//! published in order with up to 5 in flight; downlinks become app lines; link loss
+//! (`+QMTSTAT`, `+QMTPING`, `RDY`, timeouts, a closed port) leads to a reconnect with
+//! exponential backoff and jitter, fresh credentials and re-subscription. SIGINT / SIGTERM:
+//! stop reading, finish in-flight publishes, `AT+QMTDISC`, `AT+QMTCLOSE`, return.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+use quectel_mqtt::commands::Qos;
+use quectel_mqtt::driver::DriverEvent;
+use quectel_mqtt::Urc;
+use thing_model::{AgentLine, LinkState, Platform, UplinkBody};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{broadcast, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::backoff::Backoff;
+use crate::bridge::{stored_bytes, Correlator};
+use crate::link::{connect, Link};
+use crate::profile::Profile;
+use crate::store::Store;
+use crate::AgentError;
+
+/// One app line and where it came from (0 = stdin, n = socket client n).
+#[derive(Debug, Clone)]
+pub struct InLine {
+    /// Source: 0 stdin, otherwise a socket connection.
+    pub source: u64,
+    /// 1-based line number within that source.
+    pub line_no: u64,
+    /// The text.
+    pub text: String,
+}
+
+/// Where agent lines go: stdout and every socket client.
+#[derive(Clone)]
+pub struct Outputs {
+    stdout: mpsc::UnboundedSender<String>,
+    sockets: Arc<Mutex<HashMap<u64, mpsc::UnboundedSender<String>>>>,
+}
+
+impl Outputs {
+    /// Outputs writing to `stdout` (and sockets added later).
+    pub fn new(stdout: mpsc::UnboundedSender<String>) -> Self {
+        Outputs {
+            stdout,
+            sockets: Arc::default(),
+        }
+    }
+
+    /// To everybody.
+    pub fn all(&self, line: &AgentLine) {
+        let text = line.to_line();
+        let _ = self.stdout.send(text.clone());
+        let sockets = self.sockets.lock().expect("outputs lock");
+        for tx in sockets.values() {
+            let _ = tx.send(text.clone());
+        }
+    }
+
+    /// To the source of a line.
+    pub fn to(&self, source: u64, line: &AgentLine) {
+        let text = line.to_line();
+        if source == 0 {
+            let _ = self.stdout.send(text);
+        } else if let Some(tx) = self.sockets.lock().expect("outputs lock").get(&source) {
+            let _ = tx.send(text);
+        }
+    }
+}
+
+/// Options of `run` besides the profile.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Unix socket to serve app lines on.
+    pub socket: Option<PathBuf>,
+}
+
+/// How often a persisting backlog is reported.
+const BACKLOG_REPORT: Duration = Duration::from_secs(5);
+
+type PubFuture = Pin<Box<dyn Future<Output = Result<u16, quectel_mqtt::Error>> + Send>>;
+
+/// Publishes in flight, polled in the order they were started (so the driver submits them
+/// in store order).
+#[derive(Default)]
+struct Inflight {
+    items: Vec<(u64, Option<String>, PubFuture)>,
+}
+
+impl Inflight {
+    async fn next(&mut self) -> (u64, Option<String>, Result<u16, quectel_mqtt::Error>) {
+        if self.items.is_empty() {
+            return std::future::pending().await;
+        }
+        std::future::poll_fn(|cx| {
+            for i in 0..self.items.len() {
+                if let Poll::Ready(r) = self.items[i].2.as_mut().poll(cx) {
+                    let (seq, id, _) = self.items.remove(i);
+                    return Poll::Ready((seq, id, r));
+                }
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+enum LinkSlot {
+    Down { retry_at: Instant },
+    Connecting(JoinHandle<Result<Link, String>>),
+    Up(Link),
+}
+
+enum SlotEvent {
+    Connected(Result<Link, String>),
+    Retry,
+    Event(Result<DriverEvent, broadcast::error::RecvError>),
+}
+
+async fn slot_event(slot: &mut LinkSlot) -> SlotEvent {
+    match slot {
+        LinkSlot::Connecting(h) => SlotEvent::Connected(match h.await {
+            Ok(r) => r,
+            Err(e) => Err(format!("connect task: {e}")),
+        }),
+        LinkSlot::Down { retry_at } => {
+            tokio::time::sleep_until(*retry_at).await;
+            SlotEvent::Retry
+        }
+        LinkSlot::Up(link) => SlotEvent::Event(link.events.recv().await),
+    }
+}
+
+/// Spawns the stdin reader.
+pub fn spawn_stdin(tx: mpsc::Sender<InLine>) {
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(tokio::io::stdin()).lines();
+        let mut n = 0;
+        while let Ok(Some(text)) = lines.next_line().await {
+            n += 1;
+            if tx
+                .send(InLine {
+                    source: 0,
+                    line_no: n,
+                    text,
+                })
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+    });
+}
+
+/// Spawns the stdout writer; returns its sender.
+pub fn spawn_stdout() -> (mpsc::UnboundedSender<String>, JoinHandle<()>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<String>();
+    let task = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        while let Some(line) = rx.recv().await {
+            let _ = out.write_all(format!("{line}\n").as_bytes()).await;
+            let _ = out.flush().await;
+        }
+    });
+    (tx, task)
+}
+
+/// Serves app lines on a unix socket: each connection reads lines and gets agent lines.
+pub fn spawn_socket(
+    path: PathBuf,
+    tx: mpsc::Sender<InLine>,
+    outputs: Outputs,
+) -> Result<(), AgentError> {
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .map_err(|e| AgentError::Runtime(format!("--socket {}: {e}", path.display())))?;
+    tokio::spawn(async move {
+        let mut next_id = 1u64;
+        while let Ok((stream, _)) = listener.accept().await {
+            let source = next_id;
+            next_id += 1;
+            let (r, mut w) = stream.into_split();
+            let (otx, mut orx) = mpsc::unbounded_channel::<String>();
+            outputs
+                .sockets
+                .lock()
+                .expect("outputs lock")
+                .insert(source, otx);
+            let sockets = outputs.sockets.clone();
+            tokio::spawn(async move {
+                while let Some(line) = orx.recv().await {
+                    if w.write_all(format!("{line}\n").as_bytes()).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                let mut lines = BufReader::new(r).lines();
+                let mut n = 0;
+                while let Ok(Some(text)) = lines.next_line().await {
+                    n += 1;
+                    if tx
+                        .send(InLine {
+                            source,
+                            line_no: n,
+                            text,
+                        })
+                        .await
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
+                sockets.lock().expect("outputs lock").remove(&source);
+            });
+        }
+    });
+    Ok(())
+}
+
+struct Agent {
+    profile: Arc<Profile>,
+    platform: Arc<dyn Platform>,
+    store: Store,
+    corr: Correlator,
+    out: Outputs,
+    inflight: Inflight,
+    sent_upto: u64,
+    next_local_id: u64,
+    reported_backlog: u64,
+    reported_at: Instant,
+}
+
+impl Agent {
+    fn status(&mut self, state: LinkState, reason: Option<String>) {
+        self.reported_backlog = self.store.len();
+        self.reported_at = Instant::now();
+        self.out.all(&AgentLine::Status {
+            state,
+            backlog: Some(self.store.len()),
+            reason,
+        });
+    }
+
+    fn accept(&mut self, line: InLine) {
+        if line.text.trim().is_empty() {
+            return;
+        }
+        let mut n = self.next_local_id;
+        let result = self
+            .corr
+            .accept(self.platform.as_ref(), &line.text, || {
+                n += 1;
+                format!("u{n}")
+            })
+            .and_then(|up| {
+                self.store
+                    .push(&stored_bytes(&up))
+                    .map_err(|e| e.to_string())
+            });
+        self.next_local_id = n;
+        if let Err(error) = result {
+            tracing::debug!(line = line.line_no, "refused: {error}");
+            self.out.to(
+                line.source,
+                &AgentLine::Error {
+                    error,
+                    line: Some(line.line_no),
+                },
+            );
+        }
+    }
+
+    /// Starts publishes from the store while the window has room.
+    fn fill(&mut self, link: &Link) {
+        while self.inflight.items.len() < quectel_mqtt::PUBLISH_WINDOW {
+            let next = match self.store.next_after(self.sent_upto) {
+                Ok(Some(n)) => n,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    return;
+                }
+            };
+            let (seq, bytes) = next;
+            self.sent_upto = seq;
+            match self.corr.encode_stored(self.platform.as_ref(), &bytes) {
+                Ok((p, up)) => {
+                    let c = link.client.clone();
+                    let idx = self.profile.module.client_index;
+                    let qos = if p.qos == 0 {
+                        Qos::AtMostOnce
+                    } else {
+                        Qos::AtLeastOnce
+                    };
+                    let fut: PubFuture =
+                        Box::pin(
+                            async move { c.publish(idx, &p.topic, qos, false, p.payload).await },
+                        );
+                    self.inflight.items.push((seq, up.id, fut));
+                }
+                Err(error) => {
+                    // Cannot happen for lines accepted by this version; never loop on it.
+                    let _ = self.store.remove(seq);
+                    self.out.all(&AgentLine::Error {
+                        error: format!("stored message {seq} dropped: {error}"),
+                        line: None,
+                    });
+                }
+            }
+        }
+    }
+
+    fn downlink(&mut self, topic: &str, payload: &[u8]) {
+        let timeout_ms = (self.profile.agent.reply_timeout_s * 1000) as i64;
+        match self.platform.decode(topic, payload) {
+            Ok(Some(d)) => {
+                if let Some(line) = self.corr.downlink(d, crate::now_ms(), timeout_ms) {
+                    self.out.all(&line);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => self.out.all(&AgentLine::Error {
+                error: e.to_string(),
+                line: None,
+            }),
+        }
+    }
+
+    /// Asks the cloud for its clock (Aliyun NTP, Huawei `$time_sync`); the answer becomes a
+    /// `{"time": …}` line. Clouds without time sync are skipped.
+    fn request_time(&mut self, link: &Link) {
+        let wire = self.corr.wire_id();
+        let Ok(p) = self.platform.time_request(crate::now_ms(), wire) else {
+            return;
+        };
+        if crate::bridge::check_publish(&p).is_err() {
+            return;
+        }
+        let c = link.client.clone();
+        let idx = self.profile.module.client_index;
+        tokio::spawn(async move {
+            if let Err(e) = c
+                .publish(idx, &p.topic, Qos::AtMostOnce, false, p.payload)
+                .await
+            {
+                tracing::debug!("time request: {e}");
+            }
+        });
+    }
+
+    /// `{"status":"backlog","backlog":n}` while a backlog persists (at most every 5 s), and
+    /// once when it has drained.
+    fn report_backlog(&mut self) {
+        let now = self.store.len();
+        let drained = now == 0 && self.reported_backlog > 0;
+        let stale = now > 0 && self.reported_at.elapsed() >= BACKLOG_REPORT;
+        if now != self.reported_backlog && (drained || stale) {
+            self.status(LinkState::Backlog, None);
+        }
+    }
+
+    fn expire_replies(&mut self) {
+        for up in self.corr.expired(crate::now_ms()) {
+            if let UplinkBody::Reply(r) = &up.body {
+                tracing::info!(id = %r.to_id, "answering a downlink the app did not answer in time");
+            }
+            if let Err(e) = self.store.push(&stored_bytes(&up)) {
+                tracing::warn!("timeout reply not stored: {e}");
+            }
+        }
+    }
+}
+
+fn link_lost(ev: &DriverEvent, client: u8) -> Option<String> {
+    match ev {
+        DriverEvent::Urc(Urc::Stat { client: c, code }) if *c == client => {
+            Some(format!("+QMTSTAT: {c},{code:?}"))
+        }
+        DriverEvent::Urc(Urc::Ping { client: c, result }) if *c == client => {
+            Some(format!("+QMTPING: {c},{result}"))
+        }
+        DriverEvent::Urc(Urc::Ready) => Some("the module restarted (RDY)".into()),
+        DriverEvent::Unresponsive => Some("the module stopped answering".into()),
+        DriverEvent::PortClosed(e) => Some(format!("serial port closed: {e}")),
+        _ => None,
+    }
+}
+
+/// Runs the agent until `shutdown` resolves. Lines arrive on `inputs`.
+pub async fn run(
+    profile: Profile,
+    platform: Box<dyn Platform>,
+    mut inputs: mpsc::Receiver<InLine>,
+    out: Outputs,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    let store_cfg = profile.store.clone().ok_or_else(|| {
+        AgentError::Profile(crate::profile::ProfileError::new(
+            "store.path",
+            "is missing; `run` needs [store] path",
+        ))
+    })?;
+    let store = Store::open(
+        &profile.resolve(&store_cfg.path),
+        store_cfg.max_messages,
+        store_cfg.max_bytes,
+    )
+    .map_err(|e| AgentError::Runtime(e.to_string()))?;
+    // Fail fast (exit 2) when no connect script can be built at all, e.g. an Aliyun profile
+    // that still needs `provision --register`.
+    crate::script::build(&profile, platform.as_ref(), crate::now_ms())
+        .map_err(|e| AgentError::Usage(e.to_string()))?;
+    let profile = Arc::new(profile);
+    let platform: Arc<dyn Platform> = Arc::from(platform);
+    let client_index = profile.module.client_index;
+    let mut backoff = Backoff::new(
+        Duration::from_millis(500),
+        Duration::from_secs(profile.agent.backoff_max_s.max(1)),
+    );
+    let mut agent = Agent {
+        profile: profile.clone(),
+        platform: platform.clone(),
+        store,
+        corr: Correlator::new(),
+        out,
+        inflight: Inflight::default(),
+        sent_upto: 0,
+        next_local_id: crate::now_ms() as u64,
+        reported_backlog: 0,
+        reported_at: Instant::now(),
+    };
+    if !agent.store.is_empty() {
+        tracing::info!(
+            backlog = agent.store.len(),
+            "backlog from an earlier run goes first"
+        );
+    }
+    agent.status(LinkState::Connecting, None);
+    let mut slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone())));
+    let mut tick = tokio::time::interval(Duration::from_millis(500));
+    let mut inputs_open = true;
+    tokio::pin!(shutdown);
+    loop {
+        // Biased: a publish result is handled before a message that arrived after it (so
+        // `delivered` precedes the cloud's `ack`), and shutdown before anything.
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            (seq, id, result) = agent.inflight.next() => match result {
+                Ok(_) => {
+                    if let Err(e) = agent.store.remove(seq) {
+                        tracing::error!("{e}");
+                    }
+                    if let Some(id) = id {
+                        agent.out.all(&AgentLine::Delivered(id));
+                    }
+                }
+                Err(quectel_mqtt::Error::Param(e)) => {
+                    let _ = agent.store.remove(seq);
+                    agent.out.all(&AgentLine::Error { error: format!("message {} refused by the transport: {e}", id.unwrap_or_default()), line: None });
+                }
+                Err(e) => {
+                    agent.inflight.items.clear();
+                    let delay = backoff.next_delay(fastrand::f64());
+                    let reason = format!("publish failed: {e}");
+                    tracing::warn!(retry_in = ?delay, "{reason}");
+                    agent.status(LinkState::Disconnected, Some(reason));
+                    slot = LinkSlot::Down { retry_at: Instant::now() + delay };
+                }
+            },
+            ev = slot_event(&mut slot) => {
+                let lost = match ev {
+                    SlotEvent::Connected(Ok(link)) => {
+                        backoff.reset();
+                        agent.sent_upto = 0;
+                        agent.status(LinkState::Connected, None);
+                        agent.request_time(&link);
+                        slot = LinkSlot::Up(link);
+                        None
+                    }
+                    SlotEvent::Connected(Err(reason)) => Some(format!("connect failed: {reason}")),
+                    SlotEvent::Retry => {
+                        agent.status(LinkState::Connecting, None);
+                        slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone())));
+                        None
+                    }
+                    SlotEvent::Event(Ok(DriverEvent::Urc(Urc::Recv(m)))) => {
+                        if m.client == client_index {
+                            agent.downlink(&m.topic, &m.payload);
+                        }
+                        None
+                    }
+                    SlotEvent::Event(Ok(ev)) => link_lost(&ev, client_index),
+                    SlotEvent::Event(Err(broadcast::error::RecvError::Lagged(n))) => {
+                        tracing::warn!("{n} module events lost (lagging)");
+                        None
+                    }
+                    SlotEvent::Event(Err(broadcast::error::RecvError::Closed)) => {
+                        Some("driver stopped".into())
+                    }
+                };
+                if let Some(reason) = lost {
+                    agent.inflight.items.clear();
+                    let delay = backoff.next_delay(fastrand::f64());
+                    tracing::warn!(retry_in = ?delay, "link down: {reason}");
+                    agent.status(LinkState::Disconnected, Some(reason));
+                    slot = LinkSlot::Down { retry_at: Instant::now() + delay };
+                }
+            },
+            line = inputs.recv(), if inputs_open => match line {
+                Some(line) => agent.accept(line),
+                None => inputs_open = false,
+            },
+            _ = tick.tick() => {
+                agent.expire_replies();
+                agent.report_backlog();
+            }
+        }
+        if let LinkSlot::Up(link) = &slot {
+            agent.fill(link);
+        }
+    }
+    // Shutdown: no new lines; finish what is in flight (bounded), then DISC and CLOSE.
+    tracing::info!("shutting down");
+    if let LinkSlot::Up(link) = &slot {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !agent.inflight.items.is_empty() {
+            match tokio::time::timeout_at(deadline, agent.inflight.next()).await {
+                Ok((seq, id, Ok(_))) => {
+                    let _ = agent.store.remove(seq);
+                    if let Some(id) = id {
+                        agent.out.all(&AgentLine::Delivered(id));
+                    }
+                }
+                Ok((_, _, Err(e))) => tracing::warn!("publish during shutdown: {e}"),
+                Err(_) => break,
+            }
+        }
+        link.shutdown(client_index).await;
+    }
+    if let LinkSlot::Connecting(h) = &slot {
+        h.abort();
+    }
+    agent.status(LinkState::Disconnected, Some("shutdown".into()));
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn signals() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+#[path = "run_tests.rs"]
+mod tests;
