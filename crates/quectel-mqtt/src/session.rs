@@ -19,75 +19,17 @@
 //! [`Error::Unresponsive`] and the session keeps probing until the module answers.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 
-use crate::decoder::{DecodeError, Decoder, FinalCode, Frame, RecvFraming};
+use crate::decoder::{Decoder, FinalCode, Frame, RecvFraming};
 use crate::error::Error;
 use crate::request::{Completion, Data, Effect, Info, Request, Response, Timing, UrcKey};
 use crate::urc::{StatCode, Urc, UrcKind};
 use crate::{MAX_CLIENT, PUBLISH_WINDOW};
 
 const CLIENTS: usize = MAX_CLIENT as usize + 1;
-
-/// Identifies a submitted request in [`Event::Completed`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct RequestId(pub u64);
-
-/// What the session reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Event {
-    /// A submitted request finished.
-    Completed {
-        id: RequestId,
-        result: Result<Response, Error>,
-    },
-    /// A URC that completed no command: messages, link state, pings, `RDY`, unknown lines.
-    Urc(Urc),
-    /// The decoder skipped an over-long frame.
-    Garbled(DecodeError),
-    /// The AT channel stopped answering: a probe got no answer.
-    Unresponsive,
-    /// The AT channel answers again after [`Event::Unresponsive`].
-    Responsive,
-}
-
-/// A client's connection state as the session has seen it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ClientState {
-    /// No network connection (initially, after `+QMTSTAT`, `QMTCLOSE`, `QMTDISC`, `RDY`).
-    #[default]
-    Closed,
-    Opening,
-    /// `+QMTOPEN: <idx>,0`: the network is open; not yet connected.
-    Open,
-    Connecting,
-    /// `+QMTCONN: <idx>,0,0`.
-    Connected,
-    Disconnecting,
-}
-
-/// Tunables of a session.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// Added to every command's maximum response time, for UART pacing and host scheduling.
-    pub slack: Duration,
-    /// How long the probe after a timeout may take.
-    pub probe_timeout: Duration,
-    /// The decoder's bound on one frame.
-    pub max_frame: usize,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        SessionConfig {
-            slack: Duration::from_secs(2),
-            probe_timeout: Duration::from_secs(3),
-            max_frame: crate::decoder::DEFAULT_MAX_FRAME,
-        }
-    }
-}
 
 /// The state machine. See the module documentation.
 #[derive(Debug)]
@@ -602,6 +544,9 @@ impl Session {
 }
 
 mod pending;
+mod types;
+
+pub use types::{ClientState, Event, RequestId, SessionConfig};
 
 use pending::{check_urc, is_publish_of, state_after, Channel, Pending};
 

@@ -1,4 +1,6 @@
 //! Splitting the module's output at any points changes nothing the session does.
+use std::time::Duration;
+
 use proptest::prelude::*;
 
 use super::tests::{publish, req, urc_key, Harness};
