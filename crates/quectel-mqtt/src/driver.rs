@@ -41,6 +41,9 @@ enum Op {
         client: u8,
         reply: oneshot::Sender<(ClientState, usize)>,
     },
+    Transcript {
+        reply: oneshot::Sender<Vec<String>>,
+    },
 }
 
 /// What the driver reports besides command results.
@@ -252,6 +255,17 @@ impl Client {
         rx.await.map_err(|_| closed())
     }
 
+    /// The last AT lines of this port (secrets masked; see
+    /// [`Transcript`](crate::session::Transcript)), oldest first, with times relative to now.
+    /// Empty once the driver task has stopped.
+    pub async fn transcript(&self) -> Vec<String> {
+        let (reply, rx) = oneshot::channel();
+        if self.ops.send(Op::Transcript { reply }).await.is_err() {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Events from now on. A receiver that falls more than 1024 events behind loses the
     /// oldest (`RecvError::Lagged`).
     pub fn events(&self) -> broadcast::Receiver<DriverEvent> {
@@ -347,6 +361,9 @@ async fn run<T>(
                 },
                 Some(Op::State { client, reply }) => {
                     let _ = reply.send((session.client_state(client), session.publishes_in_flight(client)));
+                }
+                Some(Op::Transcript { reply }) => {
+                    let _ = reply.send(session.transcript().render(Instant::now().into_std()));
                 }
             },
             _ = sleep_until(deadline), if deadline.is_some() => session.handle_timeout(Instant::now().into_std()),

@@ -50,6 +50,7 @@ pub struct Session {
     events: VecDeque<Event>,
     transmit: VecDeque<Bytes>,
     next_id: u64,
+    transcript: Transcript,
 }
 
 impl Default for Session {
@@ -62,6 +63,7 @@ impl Session {
     pub fn new(config: SessionConfig) -> Self {
         Session {
             decoder: Decoder::with_max_frame(config.max_frame),
+            transcript: Transcript::new(config.transcript_lines),
             config,
             rx: BytesMut::new(),
             queue: VecDeque::new(),
@@ -97,7 +99,11 @@ impl Session {
             match self.decoder.decode(&mut self.rx) {
                 Ok(Some(frame)) => self.handle_frame(frame, now),
                 Ok(None) => break,
-                Err(e) => self.events.push_back(Event::Garbled(e)),
+                Err(e) => {
+                    self.transcript
+                        .push(now, Direction::Note, format!("skipped: {e}"));
+                    self.events.push_back(Event::Garbled(e));
+                }
             }
         }
         self.pump(now);
@@ -112,12 +118,14 @@ impl Session {
                 };
                 let p = *p;
                 let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
+                self.note(now, format!("{command}: no final result within {after:?}"));
                 self.settle(p, Err(Error::Timeout { command, after }));
                 self.start_probe(now);
             }
             Channel::Probing { deadline, .. } if *deadline <= now => {
                 if !self.unresponsive {
                     self.unresponsive = true;
+                    self.note(now, "the probe went unanswered: module unresponsive".into());
                     self.events.push_back(Event::Unresponsive);
                 }
                 for (id, request) in std::mem::take(&mut self.queue) {
@@ -138,6 +146,7 @@ impl Session {
         self.awaiting = rest;
         for p in due {
             let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
+            self.note(now, format!("{command}: no result URC within {after:?}"));
             self.settle(p, Err(Error::Timeout { command, after }));
         }
         self.pump(now);
@@ -199,6 +208,11 @@ impl Session {
             .count()
     }
 
+    /// The last AT lines, secrets masked (see [`Transcript`]).
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
     /// Commands queued and not yet written.
     pub fn queued(&self) -> usize {
         self.queue.len()
@@ -256,6 +270,12 @@ impl Session {
         self.decoder
             .expect_prompt(matches!(request.data, Some(Data::Prompt(_))));
         self.last_line = Some(request.line.clone());
+        let shown = if request.secret {
+            format!("{} (parameters masked)", request.name)
+        } else {
+            printable(&request.line)
+        };
+        self.transcript.push(now, Direction::Sent, shown);
         self.transmit.push_back(Bytes::from(line));
         let deadline = now + request.timeout + self.config.slack;
         self.channel = Channel::Busy(Box::new(Pending {
@@ -279,6 +299,11 @@ impl Session {
         };
         self.last_line = Some(line[..line.len() - 1].to_vec());
         self.decoder.expect_prompt(false);
+        self.transcript.push(
+            now,
+            Direction::Sent,
+            format!("{} (probe)", printable(&line[..line.len() - 1])),
+        );
         self.transmit.push_back(Bytes::from_static(line));
         self.channel = Channel::Probing {
             prefix,
@@ -288,9 +313,10 @@ impl Session {
     }
 
     fn handle_frame(&mut self, frame: Frame, now: Instant) {
+        self.record(&frame, now);
         match frame {
             Frame::Final(code) => self.handle_final(code, now),
-            Frame::Prompt => self.handle_prompt(),
+            Frame::Prompt => self.handle_prompt(now),
             Frame::Line(line) => self.handle_line(line, now),
             Frame::Message(message) => match &mut self.channel {
                 Channel::Busy(p) if p.request.info == Info::Prefix("+QMTRECV:") => {
@@ -301,10 +327,15 @@ impl Session {
         }
     }
 
-    fn handle_prompt(&mut self) {
+    fn handle_prompt(&mut self, now: Instant) {
         if let Channel::Busy(p) = &mut self.channel {
             if let (Some(Data::Prompt(data)), false) = (&p.request.data, p.data_sent) {
                 p.data_sent = true;
+                self.transcript.push(
+                    now,
+                    Direction::Sent,
+                    format!("<{} bytes of data>", data.len()),
+                );
                 if self.echo {
                     self.decoder.expect_echo(data.clone());
                 }
@@ -367,6 +398,11 @@ impl Session {
                 if let Some(Data::Connect(data)) = &p.request.data {
                     if !p.data_sent && line == "CONNECT" {
                         p.data_sent = true;
+                        self.transcript.push(
+                            now,
+                            Direction::Sent,
+                            format!("<{} bytes of file data>", data.len()),
+                        );
                         self.transmit.push_back(data.clone());
                         return;
                     }
@@ -493,6 +529,20 @@ impl Session {
         }
     }
 
+    fn note(&mut self, now: Instant, text: String) {
+        self.transcript.push(now, Direction::Note, text);
+    }
+
+    /// Adds a received frame to the transcript, masked (see [`Transcript`]).
+    fn record(&mut self, frame: &Frame, now: Instant) {
+        let secret_on_channel = match &self.channel {
+            Channel::Busy(p) if p.request.secret => Some(p.request.name),
+            _ => None,
+        };
+        let text = transcript::received(frame, secret_on_channel);
+        self.transcript.push(now, Direction::Received, text);
+    }
+
     /// Completes a command: applies what its success changes, then reports it.
     fn settle(&mut self, p: Pending, result: Result<Response, Error>) {
         let result = result.and_then(|response| check_urc(&p.request, response));
@@ -544,9 +594,13 @@ impl Session {
 }
 
 mod pending;
+mod transcript;
 mod types;
 
+pub use transcript::{Direction, Transcript, TranscriptLine};
 pub use types::{ClientState, Event, RequestId, SessionConfig};
+
+use transcript::printable;
 
 use pending::{check_urc, is_publish_of, state_after, Channel, Pending};
 

@@ -26,6 +26,7 @@ mod clock;
 mod mqtt;
 mod packets;
 mod pdp;
+mod radio;
 mod reply;
 mod secret;
 mod tls;
@@ -51,11 +52,15 @@ pub use packets::{
     RECV_READ_TIMEOUT,
 };
 pub use pdp::{ContextType, PdpAuth, PdpContext, PdpContextQuery, PdpContextSet};
+pub use radio::{
+    Functionality, PdpActivate, PowerDown, SetFunctionality, CFUN_TIMEOUT, CGACT_TIMEOUT,
+    QPOWD_TIMEOUT,
+};
 pub use reply::{split_fields, Field};
 pub use secret::Secret;
 pub use tls::{
-    CipherSuite, FileUpload, SecLevel, SslConfigQuery, SslConfigSet, SslOption, SslSetting,
-    SslVersion, Uploaded,
+    CipherSuite, FileDelete, FileUpload, SecLevel, SslConfigQuery, SslConfigSet, SslOption,
+    SslSetting, SslVersion, Uploaded,
 };
 
 /// The limit for commands the module answers without the network (300 ms in Quectel's

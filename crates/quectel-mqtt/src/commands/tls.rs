@@ -1,5 +1,5 @@
 //! TLS set-up (guide §5.2): `AT+QSSLCFG` (an SSL context's certificates and parameters) and
-//! `AT+QFUPL` (uploading a certificate or key to the module's file system).
+//! `AT+QFUPL` (uploading a certificate or key to the module's file system) and `AT+QFDEL`.
 
 use std::time::Duration;
 
@@ -302,6 +302,30 @@ impl Command for FileUpload {
             });
         }
         Ok(uploaded)
+    }
+}
+
+/// `AT+QFDEL="<name>"`: deletes a file from the module's file system. `AT+QFUPL` refuses a
+/// name that already exists (`+CME ERROR: 407` on the modules), so a re-upload deletes first;
+/// deleting a file that is not there fails (`+CME ERROR: 405`), which callers may ignore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDelete {
+    /// 1–80 bytes, e.g. `"UFS:cacert.pem"`.
+    pub name: String,
+}
+
+impl Command for FileDelete {
+    type Output = ();
+
+    fn request(&self, _timing: &Timing) -> Result<Request, ParamError> {
+        check_quoted("file_name", &self.name, 1, FILE_NAME_MAX)?;
+        let mut line = line("AT+QFDEL=");
+        push_quoted(&mut line, &self.name);
+        Ok(final_request("AT+QFDEL", line, Info::None, QUICK_TIMEOUT))
+    }
+
+    fn parse(&self, _response: Response) -> Result<(), Error> {
+        Ok(())
     }
 }
 

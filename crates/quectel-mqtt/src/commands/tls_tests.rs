@@ -244,3 +244,27 @@ fn upload_reply_errors() {
         );
     }
 }
+
+#[test]
+fn file_delete_quotes_the_name_and_checks_it() {
+    assert_eq!(
+        encode(&FileDelete {
+            name: "UFS:cacert.pem".into()
+        }),
+        "AT+QFDEL=\"UFS:cacert.pem\""
+    );
+    let req = request(&FileDelete { name: "a".into() });
+    assert_eq!((req.info, req.secret), (Info::None, false));
+    assert_eq!(
+        refused_param(&FileDelete {
+            name: "a\"b".into()
+        }),
+        "file_name"
+    );
+    assert_eq!(
+        refused_param(&FileDelete {
+            name: String::new()
+        }),
+        "file_name"
+    );
+}

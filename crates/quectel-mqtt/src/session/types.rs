@@ -53,6 +53,8 @@ pub struct SessionConfig {
     pub probe_timeout: Duration,
     /// The decoder's bound on one frame.
     pub max_frame: usize,
+    /// How many AT lines the [`Transcript`](super::Transcript) keeps (0: none).
+    pub transcript_lines: usize,
 }
 
 impl Default for SessionConfig {
@@ -61,6 +63,7 @@ impl Default for SessionConfig {
             slack: Duration::from_secs(2),
             probe_timeout: Duration::from_secs(3),
             max_frame: crate::decoder::DEFAULT_MAX_FRAME,
+            transcript_lines: 300,
         }
     }
 }
