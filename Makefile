@@ -73,3 +73,20 @@ fuzz-smoke:
 			tail -n 80 $$log; echo "fuzz-smoke $$t: FAILED (log: $$log)"; exit 1; \
 		fi; \
 	done
+
+## Soak with faults (issue 10; docs/soak.md): 10,000 records, 1,000 module faults, broker
+## restarts and agent SIGKILLs through the emulated chain with mosquitto; release build.
+## Bounded: the test fails with a message after SOAK_TIME_LIMIT_S (default 1800 s).
+SOAK_RECORDS ?= 10000
+SOAK_FAULTS ?= 1000
+SOAK_BROKER_RESTARTS ?= 5
+SOAK_AGENT_KILLS ?= 5
+SOAK_SEED ?= 1
+SOAK_TIME_LIMIT_S ?= 1800
+
+.PHONY: soak
+
+soak:
+	SOAK_RECORDS=$(SOAK_RECORDS) SOAK_FAULTS=$(SOAK_FAULTS) SOAK_BROKER_RESTARTS=$(SOAK_BROKER_RESTARTS) \
+	SOAK_AGENT_KILLS=$(SOAK_AGENT_KILLS) SOAK_SEED=$(SOAK_SEED) SOAK_TIME_LIMIT_S=$(SOAK_TIME_LIMIT_S) \
+		$(CARGO) test --release -p agent --all-features --test soak -- --nocapture

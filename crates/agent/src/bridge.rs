@@ -33,7 +33,8 @@ pub struct PendingDownlink {
 #[derive(Debug, Default)]
 pub struct Correlator {
     pending: BTreeMap<String, PendingDownlink>,
-    acks: HashMap<u32, String>,
+    /// Wire id → the app ids it carries (several for a batch).
+    acks: HashMap<u32, Vec<String>>,
     next_wire: u32,
 }
 
@@ -50,10 +51,11 @@ fn forbidden(what: &str, s: &str) -> Result<(), String> {
 /// most 1500 bytes.
 pub fn check_publish(p: &Publish) -> Result<(), String> {
     forbidden("topic", &p.topic)?;
-    if p.topic.len() > 1024 {
+    if p.topic.len() > quectel_mqtt::commands::MAX_TOPIC_LEN {
         return Err(format!(
-            "topic is {} bytes; the limit is 1024",
-            p.topic.len()
+            "topic is {} bytes; the module's limit is {} bytes",
+            p.topic.len(),
+            quectel_mqtt::commands::MAX_TOPIC_LEN
         ));
     }
     if p.payload.len() > MAX_PAYLOAD {
@@ -79,6 +81,11 @@ impl Correlator {
         let id = self.next_wire;
         self.next_wire = self.next_wire.checked_add(1).unwrap_or(1);
         id
+    }
+
+    /// The wire id the next publish will get (for trial encodings).
+    pub fn peek_wire_id(&self) -> u32 {
+        self.next_wire
     }
 
     /// Downlinks still awaiting a reply.
@@ -133,12 +140,7 @@ impl Correlator {
         let publish = platform.encode(&up, wire).map_err(|e| e.to_string())?;
         check_publish(&publish)?;
         if publish.expects_ack {
-            if let Some(id) = &up.id {
-                if self.acks.len() > 10_000 {
-                    self.acks.clear();
-                }
-                self.acks.insert(wire, id.clone());
-            }
+            self.expect_ack(wire, up.id.iter().cloned().collect());
         }
         if let UplinkBody::Reply(r) = &up.body {
             self.pending.remove(&r.to_id);
@@ -146,14 +148,54 @@ impl Correlator {
         Ok((publish, up))
     }
 
-    /// Maps a downlink onto the app line, remembering set/get/call for reply correlation.
-    /// `now_ms` is the agent clock; `device_recv_ms` the clock for time sync.
-    pub fn downlink(
+    /// Encodes stored property reports as one batched publish (see
+    /// [`Platform::encode_batch`]) with a fresh wire id; the cloud's one ack becomes an `ack`
+    /// line for every app id in it. `Ok(None)`: the cloud has no batch form for these, or the
+    /// payload would not fit the module's 1500 bytes.
+    pub fn encode_batch(
         &mut self,
-        d: Downlink,
-        now_ms: i64,
-        reply_timeout_ms: i64,
-    ) -> Option<AgentLine> {
+        platform: &dyn Platform,
+        stored: &[Vec<u8>],
+    ) -> Result<Option<(Publish, Vec<Uplink>)>, String> {
+        let ups = stored
+            .iter()
+            .map(|bytes| {
+                let value: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(|e| format!("stored message: {e}"))?;
+                uplink_from_value(&value).map_err(|e| format!("stored message: {e}"))
+            })
+            .collect::<Result<Vec<Uplink>, String>>()?;
+        let wire = self.next_wire;
+        let Some(publish) = platform
+            .encode_batch(&ups, wire)
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(None);
+        };
+        if check_publish(&publish).is_err() {
+            return Ok(None);
+        }
+        self.wire_id();
+        if publish.expects_ack {
+            self.expect_ack(wire, ups.iter().filter_map(|u| u.id.clone()).collect());
+        }
+        Ok(Some((publish, ups)))
+    }
+
+    fn expect_ack(&mut self, wire: u32, ids: Vec<String>) {
+        if ids.is_empty() {
+            return;
+        }
+        if self.acks.len() > 10_000 {
+            self.acks.clear();
+        }
+        self.acks.insert(wire, ids);
+    }
+
+    /// Maps a downlink onto app lines (one; an ack of a batch: one per app id in it; none for
+    /// an ack nobody waits for), remembering set/get/call for reply correlation. `now_ms` is
+    /// the agent clock.
+    pub fn downlink(&mut self, d: Downlink, now_ms: i64, reply_timeout_ms: i64) -> Vec<AgentLine> {
         let deadline_ms = now_ms + reply_timeout_ms;
         match &d {
             Downlink::Set { id, service, .. } => {
@@ -174,17 +216,24 @@ impl Correlator {
             Downlink::Ack {
                 id, code, message, ..
             } => {
-                let app_id = id.parse::<u32>().ok().and_then(|w| self.acks.remove(&w))?;
-                return Some(AgentLine::Ack {
-                    id: app_id,
-                    code: *code,
-                    message: message.clone(),
-                });
+                let app_ids = id
+                    .parse::<u32>()
+                    .ok()
+                    .and_then(|w| self.acks.remove(&w))
+                    .unwrap_or_default();
+                return app_ids
+                    .into_iter()
+                    .map(|app_id| AgentLine::Ack {
+                        id: app_id,
+                        code: *code,
+                        message: message.clone(),
+                    })
+                    .collect();
             }
-            Downlink::Time(t) => return Some(AgentLine::Time(t.utc_ms(now_ms))),
+            Downlink::Time(t) => return vec![AgentLine::Time(t.utc_ms(now_ms))],
             Downlink::Raw { .. } => {}
         }
-        Some(AgentLine::Downlink(d))
+        vec![AgentLine::Downlink(d)]
     }
 
     fn remember(
@@ -332,7 +381,7 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-        let line = c.downlink(d, 1_000, 5_000).unwrap();
+        let line = c.downlink(d, 1_000, 5_000).remove(0);
         assert_eq!(line.to_value()["call"], "Reboot");
         // The app's reply needs neither `to` nor `name`: the agent knows them.
         let up = c
@@ -359,7 +408,7 @@ mod tests {
             data: None,
         };
         assert_eq!(
-            c.downlink(ack, 0, 0).unwrap().to_line(),
+            c.downlink(ack, 0, 0).remove(0).to_line(),
             r#"{"ack":"mine","code":200}"#
         );
     }

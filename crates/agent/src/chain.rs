@@ -114,11 +114,31 @@ pub struct Chain {
 
 /// Starts the chain. `baud` 0 = unpaced; `upstream` = an external broker for cloud-sim.
 pub async fn start(which: Which, baud: u32, upstream: Option<String>) -> Result<Chain, String> {
+    start_with_models(which, baud, upstream, &[]).await
+}
+
+/// The shipped demo models, as JSON text: (Aliyun TSL `light.tsl.json`, OneNET
+/// `onenet-thermo.json`). The soak extends them with its own property.
+pub fn demo_models() -> (&'static str, &'static str) {
+    (LIGHT_TSL, ONENET_MODEL)
+}
+
+/// [`start`], with model files replaced (or added) under `models/` before the cloud and the
+/// agent read them: `(file name, JSON text)`, e.g. `("light.tsl.json", …)`.
+pub async fn start_with_models(
+    which: Which,
+    baud: u32,
+    upstream: Option<String>,
+    replace: &[(&str, String)],
+) -> Result<Chain, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let models = dir.path().join("models");
     std::fs::create_dir_all(&models).map_err(|e| e.to_string())?;
     std::fs::write(models.join("light.tsl.json"), LIGHT_TSL).map_err(|e| e.to_string())?;
     std::fs::write(models.join("onenet-thermo.json"), ONENET_MODEL).map_err(|e| e.to_string())?;
+    for (name, text) in replace {
+        std::fs::write(models.join(name), text).map_err(|e| e.to_string())?;
+    }
     let registry = Registry::from_toml(&which.registry(), which.cloud(), dir.path())
         .map_err(|e| format!("registry: {e}"))?;
     let mut config = Config::new(which.cloud(), registry);
@@ -294,6 +314,31 @@ impl AgentProc {
                 }
             }
         }
+    }
+
+    /// The next stdout line (JSON) within `timeout`: `Ok(None)` when none came in time,
+    /// `Err` when the agent's stdout ended (it exited). Lines are not kept in `seen`.
+    pub async fn next_line(&mut self, timeout: Duration) -> Result<Option<Value>, String> {
+        if !self.unmatched.is_empty() {
+            return Ok(Some(self.unmatched.remove(0)));
+        }
+        match tokio::time::timeout(timeout, self.lines.recv()).await {
+            Ok(Some(v)) => Ok(Some(v)),
+            Ok(None) => Err("the agent's stdout ended".into()),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// SIGKILL (no chance to clean up, as on a power cut), then waits for the exit.
+    pub async fn kill(mut self) -> Result<(), String> {
+        self.child
+            .start_kill()
+            .map_err(|e| format!("SIGKILL the agent: {e}"))?;
+        self.child
+            .wait()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("wait for the killed agent: {e}"))
     }
 
     /// stderr so far.

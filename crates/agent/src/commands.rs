@@ -13,9 +13,13 @@ fn io_err(e: std::io::Error) -> AgentError {
     AgentError::Runtime(format!("I/O: {e}"))
 }
 
-/// Loads the profile and builds its platform.
+/// Loads the profile and builds its platform. Warns on stderr (once: each subcommand loads
+/// once) about secret files other users can read.
 pub fn load(path: &Path) -> Result<(Profile, Box<dyn Platform>), AgentError> {
     let profile = Profile::load(path)?;
+    for warning in crate::perms::exposed_secret_files(path, &profile) {
+        eprintln!("cellagent: warning: {warning}");
+    }
     let platform = build_platform(&profile)?;
     Ok((profile, platform))
 }

@@ -4,11 +4,17 @@
 //! * [`profile`]: the TOML profile (figment, `CELLAGENT_…` overrides, `…_file` secrets).
 //! * [`cloud`]: builds the cloud's [`thing_model::Platform`] from a profile.
 //! * [`script`]: the AT command script as data (`check` prints it, `run` executes it).
+//! * [`tls`]: the `[tls]` section and the certificate upload / `AT+QSSLCFG` steps.
 //! * [`store`]: the redb store-and-forward queue (bounded; refuses when full).
 //! * [`bridge`]: app lines ⇄ publishes/downlinks, reply correlation (pure).
 //! * [`backoff`]: exponential backoff with jitter (pure).
+//! * [`supervisor`]: causes, backoff, the recovery ladder and counters (pure).
+//! * [`recovery`]: the ladder's steps (PDP, radio, module reset, power cycle).
+//! * [`perms`]: the warning about secret files other users can read.
 //! * [`commands`]: `sign`, `check`, `encode`, `decode`.
-//! * [`run`]: the `run` supervisor (tokio).
+//! * [`clock`]: the trustworthy time for signing (host, network or cloud clock) and its skew.
+//! * [`doctor`]: `cellagent doctor`, the field engineer's probe sequence.
+//! * [`run`]: the `run` supervisor (tokio); its publish window and batching in `publish`.
 //! * [`provision`]: console CSV → one profile per device.
 //! * [`register`]: registration through the module, issued secret written to the profile.
 //!
@@ -20,17 +26,25 @@ pub mod backoff;
 pub mod bridge;
 #[cfg(feature = "demo")]
 pub mod chain;
+pub mod clock;
 pub mod cloud;
 pub mod commands;
+pub mod doctor;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod link;
+#[cfg(feature = "demo")]
+pub mod line_tap;
+pub mod perms;
 pub mod profile;
 pub mod provision;
+pub mod recovery;
 pub mod register;
 pub mod run;
 pub mod script;
 pub mod store;
+pub mod supervisor;
+pub mod tls;
 
 /// A failure of a subcommand, with its exit code.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use quectel_mqtt::commands::{At, Close, Disconnect, SimState, SubAck};
+use quectel_mqtt::commands::{At, Close, Disconnect, SimState, SubAck, TopicFilter};
 use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
 use thing_model::Platform;
 use tokio::sync::broadcast;
@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use crate::profile::Profile;
 use crate::script::{self, Step};
+use crate::supervisor::Cause;
 
 /// A connected module session. Dropping it stops the driver task.
 pub struct Link {
@@ -19,6 +20,8 @@ pub struct Link {
     pub client: Client,
     /// Events since the connection was made.
     pub events: broadcast::Receiver<DriverEvent>,
+    /// The first subscription, re-subscribed to as the liveness probe.
+    pub liveness_topic: Option<TopicFilter>,
     task: JoinHandle<()>,
 }
 
@@ -57,27 +60,98 @@ fn step_name(step: &Step) -> String {
     line.split(['=', '?']).next().unwrap_or("AT").to_string()
 }
 
+/// Why a connect attempt failed: the cause for the supervisor, the message for people, and
+/// the AT transcript up to the failure (secrets masked) for the log.
+#[derive(Debug, Clone)]
+pub struct ConnectFailure {
+    /// The classified cause.
+    pub cause: Cause,
+    /// What failed, in words (no secret).
+    pub message: String,
+    /// The last AT lines (empty when the port never opened).
+    pub transcript: Vec<String>,
+}
+
+impl std::fmt::Display for ConnectFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// A failed script step: its cause and message.
+#[derive(Debug, Clone)]
+pub struct StepError {
+    /// The classified cause.
+    pub cause: Cause,
+    /// What failed, in words.
+    pub message: String,
+}
+
+impl From<String> for StepError {
+    fn from(message: String) -> Self {
+        StepError {
+            cause: Cause::BringUp,
+            message,
+        }
+    }
+}
+
+impl From<StepError> for String {
+    fn from(e: StepError) -> String {
+        e.message
+    }
+}
+
+impl std::fmt::Display for StepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// Opens the port and runs the whole script with credentials signed now.
-pub async fn connect(profile: Arc<Profile>, platform: Arc<dyn Platform>) -> Result<Link, String> {
+pub async fn connect(
+    profile: Arc<Profile>,
+    platform: Arc<dyn Platform>,
+) -> Result<Link, ConnectFailure> {
+    let failure = |cause, message| ConnectFailure {
+        cause,
+        message,
+        transcript: Vec::new(),
+    };
     let script = script::build(&profile, platform.as_ref(), crate::now_ms())
-        .map_err(|e| format!("credentials: {e}"))?;
-    let port = open_serial(&profile.module.port, profile.module.baud)
-        .map_err(|e| format!("cannot open {}: {e}", profile.module.port))?;
+        .map_err(|e| failure(Cause::BringUp, format!("credentials: {e}")))?;
+    let port = open_serial(&profile.module.port, profile.module.baud).map_err(|e| {
+        failure(
+            Cause::Port,
+            format!("cannot open {}: {e}", profile.module.port),
+        )
+    })?;
     let (client, task) = Client::spawn(port);
     let events = client.events();
     // Dropping `link` on an error path stops the driver task.
     let mut link = Link {
         client,
         events,
+        liveness_topic: None,
         task,
     };
     // Let a pending power-up `RDY` drain before the first command.
     tokio::time::sleep(Duration::from_millis(100)).await;
     for step in &script.steps {
-        run_step(&link.client, &profile, step).await?;
+        if let Err(e) = run_step(&link.client, &profile, step).await {
+            return Err(ConnectFailure {
+                cause: e.cause,
+                message: e.message,
+                transcript: link.client.transcript().await,
+            });
+        }
     }
     // Only what happens from now on matters (a power-up `RDY` seen earlier does not).
     link.events = link.client.events();
+    link.liveness_topic = script.steps.iter().find_map(|step| match step {
+        Step::Subscribe(_, topics) => topics.first().cloned(),
+        _ => None,
+    });
     Ok(link)
 }
 
@@ -86,16 +160,18 @@ pub(crate) async fn run_step(
     client: &Client,
     profile: &Profile,
     step: &Step,
-) -> Result<(), String> {
+) -> Result<(), StepError> {
     let name = step_name(step);
     tracing::debug!(command = %name, "running");
     let fail = |e: quectel_mqtt::Error| {
+        let cause = Cause::of_error(&e, matches!(step, Step::At));
         let e = e.to_string();
-        if e.starts_with(&name) {
+        let message = if e.starts_with(&name) {
             e
         } else {
             format!("{name}: {e}")
-        }
+        };
+        StepError { cause, message }
     };
     match step {
         Step::At => {
@@ -119,7 +195,7 @@ pub(crate) async fn run_step(
                 .await
                 .map_err(fail)?;
             if state != SimState::Ready {
-                return Err(format!("{name}: the SIM is not ready ({state:?})"));
+                return Err(format!("{name}: the SIM is not ready ({state:?})").into());
             }
         }
         Step::Signal => {
@@ -144,7 +220,8 @@ pub(crate) async fn run_step(
                     return Err(format!(
                         "{name}: not registered on the network after {limit} s ({:?}; module.registration_timeout_s)",
                         r.status
-                    ));
+                    )
+                    .into());
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 waited += 1;
@@ -164,6 +241,17 @@ pub(crate) async fn run_step(
         Step::Keepalive(c) => client.execute(*c).await.map_err(fail)?,
         Step::Timeout(c) => client.execute(*c).await.map_err(fail)?,
         Step::Ssl(c) => client.execute(*c).await.map_err(fail)?,
+        Step::DeleteFile(c) => {
+            // The file may not be there yet ("not found" is the usual answer).
+            if let Err(e) = client.execute(c.clone()).await {
+                tracing::debug!("{name} {}: {e}", c.name);
+            }
+        }
+        Step::Upload(c) => {
+            let done = client.execute(c.0.clone()).await.map_err(fail)?;
+            tracing::debug!(file = %c.0.name, size = done.size, "uploaded");
+        }
+        Step::SslConfig(c) => client.execute(c.clone()).await.map_err(fail)?,
         Step::AliAuth(c) => client.execute(c.clone()).await.map_err(fail)?,
         Step::OneNet(c) => client.execute(c.clone()).await.map_err(fail)?,
         Step::HwAuth(c) => client.execute(c.clone()).await.map_err(fail)?,
@@ -174,7 +262,17 @@ pub(crate) async fn run_step(
                 tracing::debug!("{name} (stale link): {e}");
             }
         }
-        Step::Open(c) => client.execute(c.clone()).await.map_err(fail)?,
+        Step::Open(c) => match client.execute(c.clone()).await {
+            Ok(()) => {}
+            Err(e @ quectel_mqtt::Error::Open(quectel_mqtt::OpenResult::Failed)) => {
+                let mut e = fail(e);
+                if let Some(hint) = crate::tls::open_failure_hint(profile) {
+                    e.message = format!("{}; {hint}", e.message);
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(fail(e)),
+        },
         Step::Connect(c) => client.execute(c.clone()).await.map_err(fail)?,
         Step::Subscribe(idx, topics) => {
             let acks = client.subscribe(*idx, topics.clone()).await.map_err(fail)?;

@@ -106,6 +106,17 @@ enum Command {
         #[arg(long)]
         profile: Option<PathBuf>,
     },
+    /// Probe the device when it is offline: port, AT, SIM, signal, registration, APN/PDP,
+    /// clock, AT+QMTOPEN and AT+QMTCONN, each with its meaning and likely fix. Exit 1 when a
+    /// probe fails. Never prints a secret.
+    Doctor {
+        /// The device profile (TOML).
+        #[arg(long)]
+        profile: PathBuf,
+        /// One JSON object instead of the readable report.
+        #[arg(long)]
+        json: bool,
+    },
     /// The whole chain with no hardware: emulated module and clouds, sample telemetry and a
     /// downlink for each cloud (needs the `demo` feature).
     Demo,
@@ -236,6 +247,17 @@ fn dispatch(command: Command) -> Result<i32, AgentError> {
             let n = agent::provision::provision(platform.into(), &csv, &out)?;
             eprintln!("cellagent: wrote {n} profiles to {}", out.display());
             Ok(0)
+        }
+        Command::Doctor { profile, json } => {
+            init_logs("error");
+            let rt = runtime()?;
+            let code = rt.block_on(agent::doctor::doctor(
+                &profile,
+                json,
+                &mut std::io::stdout().lock(),
+            ))?;
+            rt.shutdown_background();
+            Ok(code)
         }
         Command::Demo => demo(),
     }

@@ -57,8 +57,9 @@ fn default_baud() -> u32 {
 fn default_reg_wait() -> u64 {
     60
 }
+/// Below the 2–3 minute idle timeout of carrier NATs, so the pings keep the mapping alive.
 fn default_keepalive() -> u16 {
-    120
+    60
 }
 fn default_reply_timeout() -> u64 {
     30
@@ -293,6 +294,15 @@ pub struct Profile {
     /// `[agent]`.
     #[serde(default)]
     pub agent: AgentSection,
+    /// `[publish]`.
+    #[serde(default)]
+    pub publish: PublishSection,
+    /// `[recovery]`: liveness, refusals, the recovery ladder.
+    #[serde(default)]
+    pub recovery: RecoverySection,
+    /// `[tls]`: certificates and settings when `cloud.tls = true` (see [`crate::tls`]).
+    #[serde(default)]
+    pub tls: Option<crate::tls::TlsSection>,
     /// The directory relative paths are resolved against (not a TOML key).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -308,7 +318,10 @@ fn figment_error(e: figment::Error) -> ProfileError {
             "is missing".to_string()
         }
         Kind::UnknownField(f, expected) => {
-            path.push(f.clone());
+            // figment sometimes already ends the path with the key (an optional table).
+            if path.last() != Some(f) {
+                path.push(f.clone());
+            }
             format!("unknown field; expected one of {}", expected.join(", "))
         }
         Kind::InvalidType(_, exp) => format!("wrong type; expected {exp}"),
@@ -361,6 +374,7 @@ impl Profile {
         let mut p: Profile = fig.extract().map_err(figment_error)?;
         p.base_dir = base_dir.to_path_buf();
         p.resolve_secret_files()?;
+        crate::tls::resolve(&mut p)?;
         p.validate()?;
         Ok(p)
     }
@@ -500,6 +514,8 @@ impl Profile {
                 format!("{} is outside 0..=10", self.agent.retry_times),
             ));
         }
+        self.publish.validate()?;
+        self.recovery.validate()?;
         if self.agent.reply_timeout_s == 0 {
             return Err(ProfileError::new(
                 "agent.reply_timeout_s",
@@ -544,6 +560,13 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
     }
     out
 }
+
+#[path = "profile_publish.rs"]
+mod publish;
+#[path = "profile_recovery.rs"]
+mod recovery;
+pub use recovery::RecoverySection;
+pub use publish::{PublishSection, MAX_BATCH};
 
 #[cfg(test)]
 #[path = "profile_tests.rs"]

@@ -16,7 +16,7 @@ device_secret = "0123456789abcdef0123456789abcdef"
 fn loads_with_defaults() {
     let p = Profile::from_toml(ALI, Path::new(".")).unwrap();
     assert_eq!(p.module.baud, 115_200);
-    assert_eq!(p.cloud.keepalive, 120);
+    assert_eq!(p.cloud.keepalive, 60);
     assert_eq!(p.cloud.auth, AuthMode::Host);
     assert_eq!(p.secrets(), vec!["0123456789abcdef0123456789abcdef"]);
 }
@@ -76,4 +76,30 @@ fn environment_overrides_nested_fields_and_secrets() {
 #[test]
 fn mask_replaces_secrets() {
     assert_eq!(mask("a=s3cret;b", &["s3cret".into()]), "a=***;b");
+}
+
+#[test]
+fn publish_window_and_batch_are_checked_and_named() {
+    let p = Profile::from_toml(ALI, Path::new(".")).unwrap();
+    assert_eq!((p.publish.window, p.publish.batch), (5, 1));
+    let p = Profile::from_toml(
+        &format!("{ALI}[publish]\nwindow = 1\nbatch = 20\n"),
+        Path::new("."),
+    )
+    .unwrap();
+    assert_eq!((p.publish.window, p.publish.batch), (1, 20));
+    for (text, field, limit) in [
+        ("window = 6", "publish.window", "1..=5"),
+        ("window = 0", "publish.window", "1..=5"),
+        ("batch = 0", "publish.batch", "1..=100"),
+        ("batch = 101", "publish.batch", "1..=100"),
+    ] {
+        let e =
+            Profile::from_toml(&format!("{ALI}[publish]\n{text}\n"), Path::new(".")).unwrap_err();
+        assert_eq!(e.field, field, "{text}: {e}");
+        assert!(e.to_string().contains(limit), "{text}: {e}");
+    }
+    let e =
+        Profile::from_toml(&format!("{ALI}[publish]\nwindows = 2\n"), Path::new(".")).unwrap_err();
+    assert!(e.field.starts_with("publish.windows"), "{e}");
 }

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use quectel_mqtt::commands::{
-    CfgKeepalive, CfgRecvMode, CfgSsl, CfgTimeout, Close, Connect, Credentials, Disconnect, Open,
-    Qos, RecvMode, Secret as AtSecret, TopicFilter,
+    CfgKeepalive, CfgRecvMode, CfgTimeout, Close, Connect, Credentials, Disconnect, Open, Qos,
+    RecvMode, Secret as AtSecret, TopicFilter,
 };
 use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
 use quectel_mqtt::Urc;
@@ -97,7 +97,7 @@ async fn exchange(profile: &Profile, platform: &dyn Platform) -> Result<Provisio
     let (client, task) = Client::spawn(port);
     let _stop = scopeguard(task);
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let steps = [
+    let mut steps = vec![
         Step::At,
         Step::EchoOff,
         Step::CloseStale(Close { client: idx }),
@@ -116,10 +116,9 @@ async fn exchange(profile: &Profile, platform: &dyn Platform) -> Result<Provisio
             client: idx,
             seconds: c.keepalive_s,
         }),
-        Step::Ssl(CfgSsl {
-            client: idx,
-            context: c.tls.then_some(1),
-        }),
+    ];
+    steps.extend(crate::tls::steps(profile, idx, c.tls));
+    steps.extend([
         Step::Open(Open {
             client: idx,
             host: c.host.clone(),
@@ -133,7 +132,7 @@ async fn exchange(profile: &Profile, platform: &dyn Platform) -> Result<Provisio
                 password: AtSecret::new(c.password.expose()),
             }),
         }),
-    ];
+    ]);
     for s in &steps {
         run_step(&client, profile, s).await?;
     }

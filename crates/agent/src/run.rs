@@ -1,5 +1,6 @@
 //! `run`: the supervisor. App lines (stdin, unix socket) are accepted into the store, then
-//! published in order with up to 5 in flight; downlinks become app lines; link loss
+//! published in order with up to `[publish] window` (≤ 5) in flight, property reports packed
+//! into one publish where the profile asks for it (`[publish] batch`); downlinks become app lines; link loss
 //! (`+QMTSTAT`, `+QMTPING`, `RDY`, timeouts, a closed port) leads to a reconnect with
 //! exponential backoff and jitter, fresh credentials and re-subscription. SIGINT / SIGTERM:
 //! stop reading, finish in-flight publishes, `AT+QMTDISC`, `AT+QMTCLOSE`, return.
@@ -7,9 +8,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::Poll;
 use std::time::Duration;
 
 use quectel_mqtt::commands::Qos;
@@ -21,11 +20,11 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::backoff::Backoff;
 use crate::bridge::{stored_bytes, Correlator};
-use crate::link::{connect, Link};
+use crate::link::{connect, ConnectFailure, Link};
 use crate::profile::Profile;
 use crate::store::Store;
+use crate::supervisor::{Cause, Supervisor};
 use crate::AgentError;
 
 /// One app line and where it came from (0 = stdin, n = socket client n).
@@ -86,41 +85,29 @@ pub struct RunOptions {
 /// How often a persisting backlog is reported.
 const BACKLOG_REPORT: Duration = Duration::from_secs(5);
 
-type PubFuture = Pin<Box<dyn Future<Output = Result<u16, quectel_mqtt::Error>> + Send>>;
+#[path = "publish.rs"]
+mod publish;
+use publish::Inflight;
 
-/// Publishes in flight, polled in the order they were started (so the driver submits them
-/// in store order).
-#[derive(Default)]
-struct Inflight {
-    items: Vec<(u64, Option<String>, PubFuture)>,
-}
+/// Refused publishes in a row (the module answered `AT+QMTPUBEX` with `ERROR`) after which
+/// the link is taken for broken and reconnected.
+const MAX_REFUSALS: u32 = 3;
 
-impl Inflight {
-    async fn next(&mut self) -> (u64, Option<String>, Result<u16, quectel_mqtt::Error>) {
-        if self.items.is_empty() {
-            return std::future::pending().await;
-        }
-        std::future::poll_fn(|cx| {
-            for i in 0..self.items.len() {
-                if let Poll::Ready(r) = self.items[i].2.as_mut().poll(cx) {
-                    let (seq, id, _) = self.items.remove(i);
-                    return Poll::Ready((seq, id, r));
-                }
-            }
-            Poll::Pending
-        })
-        .await
-    }
-}
+/// How long after a refused publish (and after the window drained) it is sent again.
+const REFUSAL_PAUSE: Duration = Duration::from_millis(200);
 
 enum LinkSlot {
-    Down { retry_at: Instant },
-    Connecting(JoinHandle<Result<Link, String>>),
+    Down {
+        retry_at: Instant,
+    },
+    Connecting(JoinHandle<Result<Link, ConnectFailure>>),
+    /// A recovery step, then the backoff delay.
+    Recovering(JoinHandle<()>),
     Up(Link),
 }
 
 enum SlotEvent {
-    Connected(Result<Link, String>),
+    Connected(Result<Link, ConnectFailure>),
     Retry,
     Event(Result<DriverEvent, broadcast::error::RecvError>),
 }
@@ -129,10 +116,18 @@ async fn slot_event(slot: &mut LinkSlot) -> SlotEvent {
     match slot {
         LinkSlot::Connecting(h) => SlotEvent::Connected(match h.await {
             Ok(r) => r,
-            Err(e) => Err(format!("connect task: {e}")),
+            Err(e) => Err(ConnectFailure {
+                cause: crate::supervisor::Cause::BringUp,
+                message: format!("connect task: {e}"),
+                transcript: Vec::new(),
+            }),
         }),
         LinkSlot::Down { retry_at } => {
             tokio::time::sleep_until(*retry_at).await;
+            SlotEvent::Retry
+        }
+        LinkSlot::Recovering(h) => {
+            let _ = h.await;
             SlotEvent::Retry
         }
         LinkSlot::Up(link) => SlotEvent::Event(link.events.recv().await),
@@ -236,19 +231,33 @@ struct Agent {
     out: Outputs,
     inflight: Inflight,
     sent_upto: u64,
+    /// A publish the module refused: its first sequence number, and when to send it again.
+    resend: Option<(u64, Instant)>,
+    /// Refused publishes since the last acknowledged one.
+    refusals: u32,
     next_local_id: u64,
     reported_backlog: u64,
     reported_at: Instant,
+    supervisor: Supervisor,
+    /// An alarm the app should see in `status` lines until the next good connect.
+    alarm: Option<String>,
+    /// When the module last reported anything about the link.
+    last_heard: Instant,
+    liveness: Duration,
+    liveness_topic: Option<quectel_mqtt::commands::TopicFilter>,
+    probe: Option<JoinHandle<Result<(), quectel_mqtt::Error>>>,
 }
 
 impl Agent {
     fn status(&mut self, state: LinkState, reason: Option<String>) {
         self.reported_backlog = self.store.len();
         self.reported_at = Instant::now();
+        let details = self.details();
         self.out.all(&AgentLine::Status {
             state,
             backlog: Some(self.store.len()),
             reason,
+            details,
         });
     }
 
@@ -257,13 +266,19 @@ impl Agent {
             return;
         }
         let mut n = self.next_local_id;
+        let batching = self.profile.publish.batch > 1;
         let result = self
             .corr
             .accept(self.platform.as_ref(), &line.text, || {
                 n += 1;
                 format!("u{n}")
             })
-            .and_then(|up| {
+            .and_then(|mut up| {
+                // A batched report reaches the cloud later than its line: keep the time the
+                // line was accepted, unless the app gave one.
+                if batching && matches!(up.body, UplinkBody::Properties(_)) {
+                    up.time.get_or_insert_with(crate::now_ms);
+                }
                 self.store
                     .push(&stored_bytes(&up))
                     .map_err(|e| e.to_string())
@@ -281,51 +296,11 @@ impl Agent {
         }
     }
 
-    /// Starts publishes from the store while the window has room.
-    fn fill(&mut self, link: &Link) {
-        while self.inflight.items.len() < quectel_mqtt::PUBLISH_WINDOW {
-            let next = match self.store.next_after(self.sent_upto) {
-                Ok(Some(n)) => n,
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::error!("{e}");
-                    return;
-                }
-            };
-            let (seq, bytes) = next;
-            self.sent_upto = seq;
-            match self.corr.encode_stored(self.platform.as_ref(), &bytes) {
-                Ok((p, up)) => {
-                    let c = link.client.clone();
-                    let idx = self.profile.module.client_index;
-                    let qos = if p.qos == 0 {
-                        Qos::AtMostOnce
-                    } else {
-                        Qos::AtLeastOnce
-                    };
-                    let fut: PubFuture =
-                        Box::pin(
-                            async move { c.publish(idx, &p.topic, qos, false, p.payload).await },
-                        );
-                    self.inflight.items.push((seq, up.id, fut));
-                }
-                Err(error) => {
-                    // Cannot happen for lines accepted by this version; never loop on it.
-                    let _ = self.store.remove(seq);
-                    self.out.all(&AgentLine::Error {
-                        error: format!("stored message {seq} dropped: {error}"),
-                        line: None,
-                    });
-                }
-            }
-        }
-    }
-
     fn downlink(&mut self, topic: &str, payload: &[u8]) {
         let timeout_ms = (self.profile.agent.reply_timeout_s * 1000) as i64;
         match self.platform.decode(topic, payload) {
             Ok(Some(d)) => {
-                if let Some(line) = self.corr.downlink(d, crate::now_ms(), timeout_ms) {
+                for line in self.corr.downlink(d, crate::now_ms(), timeout_ms) {
                     self.out.all(&line);
                 }
             }
@@ -382,21 +357,6 @@ impl Agent {
     }
 }
 
-fn link_lost(ev: &DriverEvent, client: u8) -> Option<String> {
-    match ev {
-        DriverEvent::Urc(Urc::Stat { client: c, code }) if *c == client => {
-            Some(format!("+QMTSTAT: {c},{code:?}"))
-        }
-        DriverEvent::Urc(Urc::Ping { client: c, result }) if *c == client => {
-            Some(format!("+QMTPING: {c},{result}"))
-        }
-        DriverEvent::Urc(Urc::Ready) => Some("the module restarted (RDY)".into()),
-        DriverEvent::Unresponsive => Some("the module stopped answering".into()),
-        DriverEvent::PortClosed(e) => Some(format!("serial port closed: {e}")),
-        _ => None,
-    }
-}
-
 /// Runs the agent until `shutdown` resolves. Lines arrive on `inputs`.
 pub async fn run(
     profile: Profile,
@@ -424,10 +384,6 @@ pub async fn run(
     let profile = Arc::new(profile);
     let platform: Arc<dyn Platform> = Arc::from(platform);
     let client_index = profile.module.client_index;
-    let mut backoff = Backoff::new(
-        Duration::from_millis(500),
-        Duration::from_secs(profile.agent.backoff_max_s.max(1)),
-    );
     let mut agent = Agent {
         profile: profile.clone(),
         platform: platform.clone(),
@@ -436,9 +392,17 @@ pub async fn run(
         out,
         inflight: Inflight::default(),
         sent_upto: 0,
+        resend: None,
+        refusals: 0,
         next_local_id: crate::now_ms() as u64,
         reported_backlog: 0,
         reported_at: Instant::now(),
+        supervisor: Supervisor::new(profile.recovery.supervisor(&profile.agent)),
+        alarm: None,
+        last_heard: Instant::now(),
+        liveness: profile.recovery.liveness(profile.cloud.keepalive),
+        liveness_topic: None,
+        probe: None,
     };
     if !agent.store.is_empty() {
         tracing::info!(
@@ -457,65 +421,76 @@ pub async fn run(
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            (seq, id, result) = agent.inflight.next() => match result {
-                Ok(_) => {
-                    if let Err(e) = agent.store.remove(seq) {
-                        tracing::error!("{e}");
-                    }
-                    if let Some(id) = id {
-                        agent.out.all(&AgentLine::Delivered(id));
-                    }
+            (flight, result) = agent.inflight.next() => {
+                agent.last_heard = Instant::now();
+                if let Some(reason) = agent.completed(flight, result) {
+                    let transcript = match &slot {
+                        LinkSlot::Up(link) => link.client.transcript().await,
+                        _ => Vec::new(),
+                    };
+                    agent.link_down(&mut slot, Cause::PublishFailed, reason, transcript);
                 }
-                Err(quectel_mqtt::Error::Param(e)) => {
-                    let _ = agent.store.remove(seq);
-                    agent.out.all(&AgentLine::Error { error: format!("message {} refused by the transport: {e}", id.unwrap_or_default()), line: None });
-                }
-                Err(e) => {
-                    agent.inflight.items.clear();
-                    let delay = backoff.next_delay(fastrand::f64());
-                    let reason = format!("publish failed: {e}");
-                    tracing::warn!(retry_in = ?delay, "{reason}");
-                    agent.status(LinkState::Disconnected, Some(reason));
-                    slot = LinkSlot::Down { retry_at: Instant::now() + delay };
+            },
+            probe = async { agent.probe.as_mut().expect("guarded").await }, if agent.probe.is_some() => {
+                agent.probe = None;
+                match probe {
+                    Ok(Ok(())) => agent.last_heard = Instant::now(),
+                    Ok(Err(e)) => {
+                        let transcript = match &slot {
+                            LinkSlot::Up(link) => link.client.transcript().await,
+                            _ => Vec::new(),
+                        };
+                        let reason = format!("liveness probe: nothing heard for {} s and the broker did not answer a re-subscription: {e}", agent.liveness.as_secs());
+                        agent.link_down(&mut slot, Cause::Silent, reason, transcript);
+                    }
+                    Err(e) => tracing::warn!("liveness probe task: {e}"),
                 }
             },
             ev = slot_event(&mut slot) => {
                 let lost = match ev {
                     SlotEvent::Connected(Ok(link)) => {
-                        backoff.reset();
+                        agent.connected(&link);
                         agent.sent_upto = 0;
                         agent.status(LinkState::Connected, None);
                         agent.request_time(&link);
                         slot = LinkSlot::Up(link);
                         None
                     }
-                    SlotEvent::Connected(Err(reason)) => Some(format!("connect failed: {reason}")),
+                    SlotEvent::Connected(Err(failure)) => {
+                        let reason = format!("connect failed: {}", failure.message);
+                        agent.link_down(&mut slot, failure.cause, reason, failure.transcript);
+                        None
+                    }
                     SlotEvent::Retry => {
                         agent.status(LinkState::Connecting, None);
                         slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone())));
                         None
                     }
                     SlotEvent::Event(Ok(DriverEvent::Urc(Urc::Recv(m)))) => {
+                        agent.last_heard = Instant::now();
                         if m.client == client_index {
                             agent.downlink(&m.topic, &m.payload);
                         }
                         None
                     }
-                    SlotEvent::Event(Ok(ev)) => link_lost(&ev, client_index),
+                    SlotEvent::Event(Ok(ev)) => {
+                        agent.last_heard = Instant::now();
+                        supervise::link_lost(&ev, client_index)
+                    }
                     SlotEvent::Event(Err(broadcast::error::RecvError::Lagged(n))) => {
                         tracing::warn!("{n} module events lost (lagging)");
                         None
                     }
                     SlotEvent::Event(Err(broadcast::error::RecvError::Closed)) => {
-                        Some("driver stopped".into())
+                        Some((Cause::Port, "driver stopped".into()))
                     }
                 };
-                if let Some(reason) = lost {
-                    agent.inflight.items.clear();
-                    let delay = backoff.next_delay(fastrand::f64());
-                    tracing::warn!(retry_in = ?delay, "link down: {reason}");
-                    agent.status(LinkState::Disconnected, Some(reason));
-                    slot = LinkSlot::Down { retry_at: Instant::now() + delay };
+                if let Some((cause, reason)) = lost {
+                    let transcript = match &slot {
+                        LinkSlot::Up(link) => link.client.transcript().await,
+                        _ => Vec::new(),
+                    };
+                    agent.link_down(&mut slot, cause, reason, transcript);
                 }
             },
             line = inputs.recv(), if inputs_open => match line {
@@ -525,6 +500,9 @@ pub async fn run(
             _ = tick.tick() => {
                 agent.expire_replies();
                 agent.report_backlog();
+                if let LinkSlot::Up(link) = &slot {
+                    agent.check_liveness(link);
+                }
             }
         }
         if let LinkSlot::Up(link) = &slot {
@@ -535,22 +513,21 @@ pub async fn run(
     tracing::info!("shutting down");
     if let LinkSlot::Up(link) = &slot {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while !agent.inflight.items.is_empty() {
+        while !agent.inflight.is_empty() {
             match tokio::time::timeout_at(deadline, agent.inflight.next()).await {
-                Ok((seq, id, Ok(_))) => {
-                    let _ = agent.store.remove(seq);
-                    if let Some(id) = id {
-                        agent.out.all(&AgentLine::Delivered(id));
-                    }
+                Ok((flight, Ok(n))) => {
+                    agent.completed(flight, Ok(n));
                 }
-                Ok((_, _, Err(e))) => tracing::warn!("publish during shutdown: {e}"),
+                Ok((_, Err(e))) => tracing::warn!("publish during shutdown: {e}"),
                 Err(_) => break,
             }
         }
         link.shutdown(client_index).await;
     }
-    if let LinkSlot::Connecting(h) = &slot {
-        h.abort();
+    match &slot {
+        LinkSlot::Connecting(h) => h.abort(),
+        LinkSlot::Recovering(h) => h.abort(),
+        _ => {}
     }
     agent.status(LinkState::Disconnected, Some("shutdown".into()));
     Ok(())
@@ -568,6 +545,9 @@ pub async fn signals() {
         _ = term.recv() => {}
     }
 }
+
+#[path = "run_supervise.rs"]
+mod supervise;
 
 #[cfg(test)]
 #[path = "run_tests.rs"]

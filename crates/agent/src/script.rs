@@ -4,10 +4,10 @@
 
 use quectel_mqtt::commands::{
     At, CfgAliAuth, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgRecvMode, CfgSsl,
-    CfgTimeout, Close, Connect, ContextType, Credentials, Disconnect, HwAuth, HwProduct,
-    NetworkTimeQuery, OneNetAuth, Open, PacketTimeouts, PdpAuth, PdpContext, PdpContextSet, Qos,
-    RecvMode, RegistrationQuery, Secret as AtSecret, SetEcho, SignalQuality, SimStatusQuery,
-    Subscribe, TopicFilter,
+    CfgTimeout, Close, Connect, ContextType, Credentials, Disconnect, FileDelete, HwAuth,
+    HwProduct, NetworkTimeQuery, OneNetAuth, Open, PacketTimeouts, PdpAuth, PdpContext,
+    PdpContextSet, Qos, RecvMode, RegistrationQuery, Secret as AtSecret, SetEcho, SignalQuality,
+    SimStatusQuery, SslConfigSet, Subscribe, TopicFilter,
 };
 use quectel_mqtt::request::Timing;
 use quectel_mqtt::Command;
@@ -40,6 +40,12 @@ pub enum Step {
     Timeout(CfgTimeout),
     /// `AT+QMTCFG="ssl",…`.
     Ssl(CfgSsl),
+    /// `AT+QFDEL` of a file about to be uploaded again (errors ignored: it may not exist).
+    DeleteFile(FileDelete),
+    /// `AT+QFUPL` of a certificate or key.
+    Upload(crate::tls::Upload),
+    /// `AT+QSSLCFG="<setting>",<ctx>,…`.
+    SslConfig(SslConfigSet),
     /// `AT+QMTCFG="aliauth",…`.
     AliAuth(CfgAliAuth),
     /// `AT+QMTCFG="onenet",…`.
@@ -202,10 +208,7 @@ pub fn build(
         client,
         seconds: keepalive,
     }));
-    steps.push(Step::Ssl(CfgSsl {
-        client,
-        context: tls.then_some(1),
-    }));
+    steps.extend(crate::tls::steps(profile, client, tls));
     steps.push(Step::Open(Open { client, host, port }));
     steps.push(Step::Connect(connect));
     let subs: Vec<TopicFilter> = platform
@@ -248,6 +251,9 @@ impl Step {
             Step::Keepalive(c) => line_of(c),
             Step::Timeout(c) => line_of(c),
             Step::Ssl(c) => line_of(c),
+            Step::DeleteFile(c) => line_of(c),
+            Step::Upload(c) => line_of(&c.0),
+            Step::SslConfig(c) => line_of(c),
             Step::AliAuth(c) => line_of(c),
             Step::OneNet(c) => line_of(c),
             Step::HwAuth(c) => line_of(c),

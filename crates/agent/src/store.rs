@@ -7,7 +7,9 @@
 //! ([`StoreError::Full`], which the agent turns into an `error` line for that app line);
 //! nothing already accepted is ever dropped. The app sees the refusal and can retry later.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 
@@ -45,6 +47,10 @@ pub struct Store {
     next_seq: u64,
     max_messages: u64,
     max_bytes: u64,
+    /// When this process accepted each message still (perhaps) waiting, oldest first; the
+    /// backlog's age. Messages from an earlier run count from `opened_at`.
+    pushed: VecDeque<(u64, Instant)>,
+    opened_at: Instant,
 }
 
 impl std::fmt::Debug for Store {
@@ -86,7 +92,26 @@ impl Store {
             next_seq: last + 1,
             max_messages,
             max_bytes,
+            pushed: VecDeque::new(),
+            opened_at: Instant::now(),
         })
+    }
+
+    /// How long the oldest waiting message has waited (since this process accepted it, or
+    /// since the store was opened for one from an earlier run); `None` when empty.
+    pub fn oldest_age(&mut self) -> Result<Option<Duration>, StoreError> {
+        let Some((oldest, _)) = self.next_after(0)? else {
+            self.pushed.clear();
+            return Ok(None);
+        };
+        while self.pushed.front().is_some_and(|(seq, _)| *seq < oldest) {
+            self.pushed.pop_front();
+        }
+        let since = match self.pushed.front() {
+            Some((seq, at)) if *seq == oldest => *at,
+            _ => self.opened_at,
+        };
+        Ok(Some(since.elapsed()))
     }
 
     /// Messages waiting.
@@ -125,6 +150,7 @@ impl Store {
         self.next_seq += 1;
         self.count += 1;
         self.bytes += data.len() as u64;
+        self.pushed.push_back((seq, Instant::now()));
         Ok(seq)
     }
 
@@ -140,6 +166,13 @@ impl Store {
         if let Some(len) = removed {
             self.count -= 1;
             self.bytes -= len;
+        }
+        // Keeps `pushed` short when deliveries come in order (out of order ones are
+        // trimmed by `oldest_age`).
+        if self.count == 0 {
+            self.pushed.clear();
+        } else if self.pushed.front().is_some_and(|(s, _)| *s == seq) {
+            self.pushed.pop_front();
         }
         Ok(())
     }
@@ -196,6 +229,30 @@ mod tests {
         let mut s = s;
         // Sequence numbers keep growing after a restart.
         assert_eq!(s.push(b"d").unwrap(), 4);
+    }
+
+    #[test]
+    fn the_backlog_age_is_the_oldest_waiting_message_s() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.redb");
+        {
+            let mut s = Store::open(&path, 10, 10_000).unwrap();
+            assert_eq!(s.oldest_age().unwrap(), None);
+            s.push(b"a").unwrap();
+            std::thread::sleep(Duration::from_millis(30));
+            s.push(b"b").unwrap();
+            let first = s.oldest_age().unwrap().unwrap();
+            assert!(first >= Duration::from_millis(30), "{first:?}");
+            s.remove(1).unwrap();
+            let second = s.oldest_age().unwrap().unwrap();
+            assert!(second < first, "{second:?} < {first:?}");
+            s.remove(2).unwrap();
+            assert_eq!(s.oldest_age().unwrap(), None);
+            s.push(b"c").unwrap();
+        }
+        // From an earlier run: counted from the reopen.
+        let mut s = Store::open(&path, 10, 10_000).unwrap();
+        assert!(s.oldest_age().unwrap().unwrap() < Duration::from_secs(5));
     }
 
     #[test]

@@ -346,6 +346,49 @@ impl Platform for AliyunPlatform {
         }
     }
 
+    /// `thing.event.property.batch.post`: `{"properties":{name:[{"value","time"},…]}}`, the
+    /// values of each property in line order. Lines without a `time` are sent without one.
+    fn encode_batch(&self, ups: &[Uplink], msg_id: u32) -> Result<Option<Publish>, PlatformError> {
+        let qos = ups.first().map_or(1, |u| u.qos_or(1));
+        let mut properties = serde_json::Map::new();
+        for up in ups {
+            let UplinkBody::Properties(values) = &up.body else {
+                return Ok(None);
+            };
+            if up.qos_or(1) != qos || values.is_empty() {
+                return Ok(None);
+            }
+            for k in values.keys() {
+                self.check_name("property", k)?;
+            }
+            let values = match &self.model {
+                Some(m) => m.validate_properties(values)?,
+                None => values.clone(),
+            };
+            for (k, v) in values {
+                let point = match up.time {
+                    Some(t) => json!({"value": v, "time": t}),
+                    None => json!({ "value": v }),
+                };
+                match properties
+                    .entry(k)
+                    .or_insert_with(|| Value::Array(Vec::new()))
+                {
+                    Value::Array(points) => points.push(point),
+                    _ => unreachable!("only arrays are inserted"),
+                }
+            }
+        }
+        let ack = self.profile.ack;
+        let params = json!({ "properties": properties });
+        Ok(Some(Publish {
+            topic: self.topics.property_batch_post(),
+            payload: alink::request(msg_id, params, "thing.event.property.batch.post", ack),
+            qos,
+            expects_ack: ack,
+        }))
+    }
+
     fn decode(&self, topic: &str, payload: &[u8]) -> Result<Option<Downlink>, PlatformError> {
         Ok(Some(match self.topics.classify(topic) {
             Incoming::PropertySet => {

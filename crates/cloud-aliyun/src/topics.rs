@@ -100,6 +100,10 @@ impl Topics {
     pub fn property_post(&self) -> String {
         self.sys("event/property/post")
     }
+    /// `/sys/{pk}/{dn}/thing/event/property/batch/post` (several values per property).
+    pub fn property_batch_post(&self) -> String {
+        self.sys("event/property/batch/post")
+    }
     /// `/sys/{pk}/{dn}/thing/event/{event}/post`.
     pub fn event_post(&self, event: &str) -> String {
         self.sys(&format!("event/{event}/post"))
@@ -142,7 +146,7 @@ impl Topics {
     }
 
     /// Downlink topic filters: property set/get, async services (`service/+`), sync services
-    /// (`/ext/rrpc/+/…/service/+`), post replies (`event/+/post_reply`), system RRPC, NTP.
+    /// (`/ext/rrpc/+/…/service/+`), post replies (`event/+/post_reply`, `event/property/batch/post_reply`), system RRPC, NTP.
     pub fn downlink_filters(&self) -> Vec<String> {
         vec![
             self.property_set(),
@@ -150,6 +154,8 @@ impl Topics {
             self.sys("service/+"),
             format!("/ext/rrpc/+{}", self.sys("service/+")),
             self.sys("event/+/post_reply"),
+            // `event/+/post_reply` does not reach one level deeper.
+            self.sys("event/property/batch/post_reply"),
             format!("/sys/{}/{}/rrpc/request/+", self.pk, self.dn),
             self.ntp_response(),
         ]

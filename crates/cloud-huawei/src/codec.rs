@@ -138,6 +138,33 @@ impl HuaweiPlatform {
         }
     }
 
+    /// Several property reports as one `properties/report`: the services of every line, in
+    /// line order, each with its line's `event_time`. `None` when a line is not a property
+    /// report or asks for another QoS than the first.
+    pub(crate) fn encode_properties_batch(
+        &self,
+        ups: &[Uplink],
+    ) -> Result<Option<Publish>, PlatformError> {
+        let qos = ups.first().map_or(1, |u| u.qos_or(1));
+        let mut services = Vec::new();
+        for up in ups {
+            let UplinkBody::Properties(values) = &up.body else {
+                return Ok(None);
+            };
+            if up.qos_or(1) != qos {
+                return Ok(None);
+            }
+            let event_time = up
+                .time
+                .map(format_event_time)
+                .transpose()
+                .map_err(uplink_err)?;
+            services.extend(self.services(values, up.service.as_deref(), event_time)?);
+        }
+        let body = PropertiesReport { services };
+        Self::publish(self.topics().properties_report(), to_json(&body), qos).map(Some)
+    }
+
     fn encode_reply(
         &self,
         r: &Reply,

@@ -338,6 +338,14 @@ impl Platform for HuaweiPlatform {
         self.encode_uplink(uplink, msg_id)
     }
 
+    fn encode_batch(
+        &self,
+        uplinks: &[thing_model::Uplink],
+        _msg_id: u32,
+    ) -> Result<Option<Publish>, PlatformError> {
+        self.encode_properties_batch(uplinks)
+    }
+
     fn decode(
         &self,
         topic: &str,

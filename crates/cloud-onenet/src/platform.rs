@@ -324,6 +324,50 @@ impl Platform for OneNet {
         }
     }
 
+    /// `pack/post` of this device: consecutive lines share an entry until a property repeats
+    /// (each point keeps its line's `time`). `None` past the pack's limits (10 entries, 100
+    /// points each).
+    fn encode_batch(&self, ups: &[Uplink], msg_id: u32) -> Result<Option<Publish>, PlatformError> {
+        let first_qos = match ups.first() {
+            Some(u) => qos(u, 1)?,
+            None => return Ok(None),
+        };
+        let mut entries: Vec<onejson::PackEntry> = Vec::new();
+        for up in ups {
+            let UplinkBody::Properties(values) = &up.body else {
+                return Ok(None);
+            };
+            if qos(up, 1)? != first_qos {
+                return Ok(None);
+            }
+            let values = match &self.model {
+                Some(m) => m.validate_properties(values)?,
+                None => values.clone(),
+            };
+            let fits = entries.last().is_some_and(|e| {
+                e.properties.len() + values.len() <= onejson::MAX_PACK_POINTS
+                    && !e.properties.iter().any(|(k, _, _)| values.contains_key(k))
+            });
+            if !fits {
+                entries.push(onejson::PackEntry::default());
+            }
+            let entry = entries.last_mut().expect("an entry was pushed");
+            entry
+                .properties
+                .extend(values.into_iter().map(|(k, v)| (k, v, up.time)));
+        }
+        if entries.len() > onejson::MAX_PACK_ENTRIES {
+            return Ok(None);
+        }
+        let id = MessageId::from_number(u64::from(msg_id))?;
+        Ok(Some(Publish {
+            topic: self.topics.pack_post(),
+            payload: onejson::pack_post(&id, &entries)?.into_bytes(),
+            qos: first_qos,
+            expects_ack: true,
+        }))
+    }
+
     fn decode(&self, topic: &str, payload: &[u8]) -> Result<Option<Downlink>, PlatformError> {
         let kind = match self.topics.classify(topic) {
             Ok(k) => k,

@@ -71,6 +71,8 @@ pub enum BackendCmd {
         port: u16,
         /// TLS settings when `"ssl"` is on.
         tls: Option<TlsSettings>,
+        /// A carrier NAT idle timeout on the path ([`crate::Fault::NatIdle`]).
+        nat_idle: Option<Duration>,
     },
     /// Send CONNECT.
     Connect(ConnectParams),
@@ -177,8 +179,9 @@ pub enum Action {
     CancelTimer(TimerId),
     /// The module rebooted: drop every backend and all state; `RDY` follows.
     Rebooted,
-    /// A link fault ([`crate::Fault::DropLink`] or [`crate::Fault::PingFail`]) for the
-    /// backend of the client it names.
+    /// A link fault for the backend of the client it names ([`crate::Fault::DropLink`],
+    /// [`crate::Fault::PingFail`], [`crate::Fault::SilentDrop`]) or for every backend
+    /// ([`crate::Fault::NatIdle`]).
     Fault(crate::faults::Fault),
 }
 
@@ -189,6 +192,8 @@ pub enum TimerId {
     DataInput,
     /// The reboot delay ends: print `RDY`.
     RebootDone,
+    /// A duplicate-client-id login kicks this client ([`crate::Fault::DupId`]).
+    Kick(ClientIdx),
 }
 
 /// The result of feeding the core: bytes for the host and actions for the shell.

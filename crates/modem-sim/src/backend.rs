@@ -8,7 +8,7 @@
 //! (`"version"` 3, protocol name `MQIsdp`) and a user name without a password are not
 //! expressible with rumqttc's encoder.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -43,6 +43,34 @@ pub enum ClientMsg {
 /// An event from a client task: client index, generation, event.
 pub type Tagged = (ClientIdx, u64, BackendEvent);
 
+/// Where and how a client task opens its link.
+#[derive(Debug, Clone)]
+pub struct LinkSpec {
+    /// Host name or address.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// TLS settings, if any.
+    pub tls: Option<TlsSettings>,
+    /// Latency added to each round trip and handshake.
+    pub rtt: Duration,
+    /// A carrier NAT idle timeout on the path, if any.
+    pub nat_idle: Option<Duration>,
+}
+
+/// How the network path of a link behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Path {
+    /// Packets flow.
+    Up,
+    /// A NAT forgot the mapping: packets vanish both ways, unnoticed until the module's own
+    /// timers run out (ping, retransmissions).
+    BlackHole,
+    /// The module's MQTT stack wedged ([`Fault::SilentDrop`]): nothing is sent, received or
+    /// reported any more.
+    Wedged,
+}
+
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
@@ -59,12 +87,16 @@ fn qos(q: u8) -> QoS {
 pub fn spawn_client(
     idx: ClientIdx,
     generation: u64,
-    host: String,
-    port: u16,
-    tls: Option<TlsSettings>,
-    rtt: Duration,
+    link: LinkSpec,
     events: mpsc::UnboundedSender<Tagged>,
 ) -> mpsc::UnboundedSender<ClientMsg> {
+    let LinkSpec {
+        host,
+        port,
+        tls,
+        rtt,
+        nat_idle,
+    } = link;
     let (tx, rx) = mpsc::unbounded_channel();
     let emit = move |ev: BackendEvent| {
         let _ = events.send((idx, generation, ev));
@@ -78,7 +110,9 @@ pub fn spawn_client(
             }
         };
         emit(BackendEvent::Opened(0));
-        Session::new(io, rx, rtt, emit).run().await;
+        let mut session = Session::new(io, rx, rtt, emit);
+        session.nat_idle = nat_idle;
+        session.run().await;
     });
     tx
 }
@@ -158,6 +192,15 @@ struct Session<E: Fn(BackendEvent)> {
     ping_deadline: Option<Instant>,
     ignore_pingresp: bool,
     pending: HashMap<(Kind, u16), Pending>,
+    /// Bytes on their way to the broker, each due `rtt / 2` after it was sent. A delay line,
+    /// not a queue: packets sent back to back overlap their latency as on a real network,
+    /// so pipelined publishes are not serialised by the emulated round trip.
+    outbound: VecDeque<(Instant, Vec<u8>)>,
+    /// Packets from the broker, each handled `rtt / 2` after it arrived (same reason).
+    inbound: VecDeque<(Instant, Packet)>,
+    path: Path,
+    nat_idle: Option<Duration>,
+    last_received: Instant,
 }
 
 impl<E: Fn(BackendEvent)> Session<E> {
@@ -180,6 +223,11 @@ impl<E: Fn(BackendEvent)> Session<E> {
             ping_deadline: None,
             ignore_pingresp: false,
             pending: HashMap::new(),
+            outbound: VecDeque::new(),
+            inbound: VecDeque::new(),
+            path: Path::Up,
+            nat_idle: None,
+            last_received: Instant::now(),
         }
     }
 
@@ -193,6 +241,9 @@ impl<E: Fn(BackendEvent)> Session<E> {
     async fn run(mut self) {
         let exit = loop {
             let deadline = self.next_deadline();
+            let out_due = self.outbound.front().map(|(due, _)| *due);
+            let in_due = self.inbound.front().map(|(due, _)| *due);
+            let far = || Instant::now() + Duration::from_secs(3600);
             let r = tokio::select! {
                 m = self.rx.recv() => match m {
                     // The module is gone (session ended or rebooted): just close.
@@ -200,18 +251,34 @@ impl<E: Fn(BackendEvent)> Session<E> {
                     Some(ClientMsg::Cmd(c)) => self.on_cmd(c).await,
                     Some(ClientMsg::Fault(f)) => self.on_fault(f).await,
                 },
-                n = self.io.read_buf(&mut self.buf) => match n {
+                // Off the path nothing arrives (not even the broker closing the connection).
+                n = self.io.read_buf(&mut self.buf), if self.path == Path::Up => match n {
                     Ok(0) | Err(_) => Err(Exit::Lost(if self.connack_deadline.is_some() { 4 } else { 1 })),
-                    Ok(_) => self.on_bytes().await,
+                    Ok(_) => {
+                        self.last_received = Instant::now();
+                        self.on_bytes().await
+                    }
                 },
-                _ = sleep_until(deadline.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600))), if deadline.is_some() => {
+                _ = sleep_until(deadline.unwrap_or_else(far)), if deadline.is_some() => {
                     self.on_deadline().await
+                }
+                _ = sleep_until(out_due.unwrap_or_else(far)), if out_due.is_some() => {
+                    self.write_due(Instant::now()).await
+                }
+                _ = sleep_until(in_due.unwrap_or_else(far)), if in_due.is_some() => {
+                    self.handle_due(Instant::now()).await
                 }
             };
             if let Err(e) = r {
                 break e;
             }
         };
+        if let (Exit::Done(_), Some((last, _))) = (&exit, self.outbound.back()) {
+            // A DISCONNECT still on its way leaves before the link closes.
+            let last = *last;
+            sleep_until(last).await;
+            let _ = self.write_due(last).await;
+        }
         let _ = self.io.shutdown().await;
         match exit {
             Exit::Lost(code) => (self.emit)(BackendEvent::LinkLost(code)),
@@ -219,17 +286,38 @@ impl<E: Fn(BackendEvent)> Session<E> {
         }
     }
 
+    /// When a NAT on the path forgets the link, if one is there and the path is up.
+    fn nat_deadline(&self) -> Option<Instant> {
+        let idle = self.nat_idle.filter(|_| self.path == Path::Up)?;
+        Some(self.last_sent.max(self.last_received) + idle)
+    }
+
+    /// The path stops carrying packets: what was on its way is lost.
+    fn lose_path(&mut self, path: Path) {
+        self.path = path;
+        self.outbound.clear();
+        self.inbound.clear();
+    }
+
     fn next_deadline(&self) -> Option<Instant> {
+        if self.path == Path::Wedged {
+            return None;
+        }
         let keepalive = self
             .params
             .as_ref()
             .filter(|p| self.connected && p.keepalive > 0 && self.ping_deadline.is_none())
             .map(|p| self.last_sent + Duration::from_secs(u64::from(p.keepalive)));
-        [self.connack_deadline, self.ping_deadline, keepalive]
-            .into_iter()
-            .flatten()
-            .chain(self.pending.values().map(|p| p.deadline))
-            .min()
+        [
+            self.connack_deadline,
+            self.ping_deadline,
+            keepalive,
+            self.nat_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.pending.values().map(|p| p.deadline))
+        .min()
     }
 
     async fn send(&mut self, packet: &Packet) -> Result<(), Exit> {
@@ -244,8 +332,16 @@ impl<E: Fn(BackendEvent)> Session<E> {
     }
 
     async fn send_bytes(&mut self, b: &[u8], fail_code: u8) -> Result<(), Exit> {
+        if self.path != Path::Up {
+            // Written into the void: the module believes it was sent.
+            self.last_sent = Instant::now();
+            return Ok(());
+        }
         if !self.rtt.is_zero() {
-            sleep(self.rtt / 2).await;
+            self.outbound
+                .push_back((Instant::now() + self.rtt / 2, b.to_vec()));
+            self.last_sent = Instant::now();
+            return Ok(());
         }
         self.io
             .write_all(b)
@@ -269,6 +365,14 @@ impl<E: Fn(BackendEvent)> Session<E> {
     }
 
     async fn on_cmd(&mut self, c: BackendCmd) -> Result<(), Exit> {
+        if self.path == Path::Wedged {
+            // A wedged stack takes commands and never answers; only closing still works.
+            return match c {
+                BackendCmd::Disconnect => Err(Exit::Done(BackendEvent::Disconnected)),
+                BackendCmd::Close => Err(Exit::Done(BackendEvent::Closed)),
+                _ => Ok(()),
+            };
+        }
         match c {
             BackendCmd::Open { .. } => {}
             BackendCmd::Connect(p) => {
@@ -344,12 +448,28 @@ impl<E: Fn(BackendEvent)> Session<E> {
                 (self.emit)(BackendEvent::PingFailed);
                 Err(Exit::Lost(2))
             }
+            Fault::SilentDrop(_) => {
+                tracing::info!("fault: the link dies silently");
+                self.lose_path(Path::Wedged);
+                self.pending.clear();
+                self.connack_deadline = None;
+                self.ping_deadline = None;
+                Ok(())
+            }
+            Fault::NatIdle(secs) => {
+                self.nat_idle = (secs > 0).then(|| Duration::from_secs(u64::from(secs)));
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
 
     async fn on_deadline(&mut self) -> Result<(), Exit> {
         let now = Instant::now();
+        if self.nat_deadline().is_some_and(|d| d <= now) {
+            tracing::info!("NAT idle timeout: the link is a black hole from now on");
+            self.lose_path(Path::BlackHole);
+        }
         if self.connack_deadline.is_some_and(|d| d <= now) {
             tracing::info!("no CONNACK within pkt_timeout");
             return Err(Exit::Lost(4));
@@ -433,11 +553,36 @@ impl<E: Fn(BackendEvent)> Session<E> {
                     return Err(Exit::Lost(1));
                 }
             };
-            if !self.rtt.is_zero() {
-                sleep(self.rtt / 2).await;
+            if self.rtt.is_zero() {
+                self.on_packet(packet).await?;
+            } else {
+                self.inbound
+                    .push_back((Instant::now() + self.rtt / 2, packet));
             }
+        }
+    }
+
+    /// Writes the outbound bytes whose latency has elapsed at `now`.
+    async fn write_due(&mut self, now: Instant) -> Result<(), Exit> {
+        let mut wrote = false;
+        while self.outbound.front().is_some_and(|(due, _)| *due <= now) {
+            let (_, bytes) = self.outbound.pop_front().expect("front exists");
+            self.io.write_all(&bytes).await.map_err(|_| Exit::Lost(1))?;
+            wrote = true;
+        }
+        if wrote {
+            self.io.flush().await.map_err(|_| Exit::Lost(1))?;
+        }
+        Ok(())
+    }
+
+    /// Handles the inbound packets whose latency has elapsed at `now`.
+    async fn handle_due(&mut self, now: Instant) -> Result<(), Exit> {
+        while self.inbound.front().is_some_and(|(due, _)| *due <= now) {
+            let (_, packet) = self.inbound.pop_front().expect("front exists");
             self.on_packet(packet).await?;
         }
+        Ok(())
     }
 
     async fn on_packet(&mut self, packet: Packet) -> Result<(), Exit> {

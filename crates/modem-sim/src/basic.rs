@@ -80,8 +80,9 @@ impl Module {
         let a = &c.args;
         let read = c.form == Form::Read;
         let info = |m: &mut Module, l: &str| m.info_ok(&[l.to_string()]);
+        let on = self.radio.on();
         match (c.name.as_str(), c.form) {
-            ("", _) | ("V1", _) | ("&F", _) | ("&W", _) | ("+CFUN", Form::Set) => self.ok(),
+            ("", _) | ("V1", _) | ("&F", _) | ("&W", _) => self.ok(),
             ("E0", _) | ("E", _) => {
                 self.echo = false;
                 self.ok();
@@ -101,14 +102,16 @@ impl Module {
             ("+CGSN", Form::Exec) | ("+GSN", Form::Exec) => info(self, "866000000000001"),
             ("+CIMI", Form::Exec) => info(self, "460000000000001"),
             ("+QCCID", Form::Exec) => info(self, "+QCCID: 89860000000000000001"),
-            ("+CFUN", Form::Read) => info(self, "+CFUN: 1"),
             ("+CPIN", Form::Read) => info(self, "+CPIN: READY"),
+            ("+CSQ", Form::Exec) if !on => info(self, "+CSQ: 99,99"),
             ("+CSQ", Form::Exec) => info(self, "+CSQ: 31,99"),
             ("+CSQ", Form::Test) => info(self, "+CSQ: (0-31,99),(0-7,99)"),
-            ("+CEREG", Form::Read) => info(self, "+CEREG: 0,1"),
-            ("+CREG", Form::Read) => info(self, "+CREG: 0,1"),
-            ("+CGREG", Form::Read) => info(self, "+CGREG: 0,1"),
-            ("+CGATT", Form::Read) => info(self, "+CGATT: 1"),
+            // With the radio off (AT+CFUN=0/4): not registered, not searching.
+            ("+CEREG", Form::Read) => info(self, &format!("+CEREG: 0,{}", u8::from(on))),
+            ("+CREG", Form::Read) => info(self, &format!("+CREG: 0,{}", u8::from(on))),
+            ("+CGREG", Form::Read) => info(self, &format!("+CGREG: 0,{}", u8::from(on))),
+            ("+CGATT", Form::Read) => info(self, &format!("+CGATT: {}", u8::from(on))),
+            ("+COPS", Form::Read) if !on => info(self, "+COPS: 0"),
             ("+COPS", Form::Read) => info(self, "+COPS: 0,0,\"CHINA MOBILE\",7"),
             ("+CEREG", Form::Set) | ("+CREG", Form::Set) | ("+CGREG", Form::Set) => {
                 a.int_in(0, 0, 2)?;
@@ -119,22 +122,17 @@ impl Module {
                 self.ok();
             }
             ("+QICSGP", Form::Set) => self.qicsgp(c)?,
-            ("+QIACT", Form::Set) | ("+QIDEACT", Form::Set) => {
-                a.int_in(0, 1, 15)?;
-                self.ok();
-            }
-            ("+QIACT", Form::Read) => info(self, "+QIACT: 1,1,1,\"10.0.0.2\""),
             ("+QLTS", Form::Exec) | ("+QLTS", Form::Set) => {
                 let mode = if c.form == Form::Set {
                     a.int_in(0, 0, 2)?
                 } else {
                     0
                 };
-                let t = qlts_text(self.now_unix_ms, mode == 2);
+                let t = qlts_text(self.clock_ms(), mode == 2);
                 info(self, &format!("+QLTS: {t}"));
             }
             ("+CCLK", Form::Read) => {
-                let t = cclk_text(self.now_unix_ms);
+                let t = cclk_text(self.clock_ms());
                 info(self, &format!("+CCLK: {t}"));
             }
             ("+QSSLCFG", _) => self.qsslcfg(c)?,

@@ -3,7 +3,20 @@
 use std::str::FromStr;
 use thiserror::Error;
 
+/// A count meaning "until cleared" (by the matching recovery or by the control command with
+/// a count of 0).
+pub const UNTIL_CLEARED: u32 = u32::MAX;
+
 /// A fault to inject into a running module.
+///
+/// Faults fall in three groups, by what clears them (see `docs/modem-sim.md`):
+/// * module faults (`error`, `garbage`, `stall`, `dead`) are cleared by a module reset or a
+///   power cycle;
+/// * attach faults (`open-fail`) are cleared by re-activating the PDP context, a radio reset
+///   (`AT+CFUN=0` then `=1`), a module reset or a power cycle;
+/// * network and cloud conditions (`nat-idle`, `dup-id`, `refuse`, `clock-offset`) are outside
+///   the module: nothing the host does clears them, only the control command (count or
+///   value 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Drop client `idx`'s MQTT link (→ `+QMTSTAT: idx,1`).
@@ -19,41 +32,130 @@ pub enum Fault {
     Reboot,
     /// Swallow the next N command lines: no echo, no answer, no effect.
     Stall(u32),
+    /// Client `idx`'s link dies silently: nothing more is sent or received on it and nothing
+    /// is reported — no `+QMTSTAT`, no `+QMTPING`, no result for later publishes — while
+    /// `AT+QMTCONN?` still says connected. `AT+QMTDISC` / `AT+QMTCLOSE` still work.
+    SilentDrop(u8),
+    /// A carrier NAT that forgets a mapping after this many seconds without traffic in
+    /// either direction (0 = off). After that the link is a black hole: packets vanish both
+    /// ways, so only the module's own timers notice (ping failure, publish result 2).
+    NatIdle(u32),
+    /// Another device logs in with the same client id: after each of the next N accepted
+    /// CONNACKs ([`UNTIL_CLEARED`] = every one; 0 = off) the link is dropped shortly after
+    /// (→ `+QMTSTAT: idx,1`).
+    DupId(u32),
+    /// The next `count` `AT+QMTOPEN`s ([`UNTIL_CLEARED`] = until recovered; 0 = off) report
+    /// this `+QMTOPEN` result without touching the network (3: PDP activation failed,
+    /// 4: DNS failed, 5: network disconnected, -1: failed, 1: wrong parameter).
+    OpenFail {
+        /// The `<result>` to report.
+        result: i8,
+        /// How many opens fail.
+        count: u32,
+    },
+    /// The next `count` `AT+QMTCONN`s ([`UNTIL_CLEARED`] = until cleared; code 0 = off) are
+    /// refused with CONNACK return code `code` (1–5): `+QMTCONN: idx,0,<code>` then
+    /// `+QMTSTAT: idx,4`, and the link closes.
+    Refuse {
+        /// The CONNACK return code.
+        code: u8,
+        /// How many connects are refused.
+        count: u32,
+    },
+    /// The AT channel dies: no echo, no answer (even to `AT`), no URC, until a module reset
+    /// or a power cycle ([`Fault::Reboot`], [`Fault::PowerCycle`]).
+    Dead,
+    /// The network clock is off by this many seconds (may be negative): `AT+QLTS`,
+    /// `AT+CCLK?` and the module's own credential signing use it. 0 = right.
+    ClockOffset(i64),
+    /// The host cycles the module's power (a recovery, not a fault): like [`Fault::Reboot`],
+    /// and the only way out of [`Fault::Dead`] or `AT+QPOWD`.
+    PowerCycle,
 }
 
 /// A control line that is not a fault.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("bad fault command {0:?}: expected drop IDX | ping-fail IDX | error N | garbage N | reboot | stall N")]
+#[error(
+    "bad fault command {0:?}: expected drop IDX | ping-fail IDX | error [N] | garbage [N] | \
+     reboot | stall [N] | silent-drop IDX | nat-idle SECS | dup-id [N] | \
+     open-fail RESULT [N] | refuse CODE [N] | dead | clock-offset SECS | power-cycle"
+)]
 pub struct BadFault(pub String);
 
 impl FromStr for Fault {
     type Err = BadFault;
 
     /// Parses a control line: `drop 0`, `ping-fail 0`, `error 3`, `garbage 2`, `reboot`,
-    /// `stall 1`.
+    /// `stall 1`, `silent-drop 0`, `nat-idle 60`, `dup-id [N]`, `open-fail 4 [N]`,
+    /// `refuse 5 [N]`, `dead`, `clock-offset -3600`, `power-cycle`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadFault(s.to_string());
         let mut it = s.split_whitespace();
         let word = it.next().ok_or_else(bad)?.to_ascii_lowercase();
-        let n = it.next().map(|v| v.parse::<u32>().map_err(|_| bad()));
-        if it.next().is_some() {
-            return Err(bad());
-        }
-        let idx = |n: Option<Result<u32, BadFault>>| match n {
-            Some(Ok(v)) if v <= 5 => Ok(v as u8),
+        let nums = it
+            .map(|v| v.parse::<i64>().map_err(|_| bad()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let idx = || match nums[..] {
+            [v] if (0..=5).contains(&v) => Ok(v as u8),
             _ => Err(bad()),
         };
-        let count = |n: Option<Result<u32, BadFault>>| match n {
-            None => Ok(1),
-            Some(r) => r,
+        // An optional non-negative count at `at`, defaulting to `default`.
+        let count = |at: usize, default: u32| match nums.get(at) {
+            None => Ok(default),
+            Some(&v) => u32::try_from(v).map_err(|_| bad()),
+        };
+        let arity = |min: usize, max: usize| {
+            if (min..=max).contains(&nums.len()) {
+                Ok(())
+            } else {
+                Err(bad())
+            }
         };
         Ok(match word.as_str() {
-            "drop" => Fault::DropLink(idx(n)?),
-            "ping-fail" => Fault::PingFail(idx(n)?),
-            "error" => Fault::Error(count(n)?),
-            "garbage" => Fault::Garbage(count(n)?),
-            "stall" => Fault::Stall(count(n)?),
-            "reboot" if n.is_none() => Fault::Reboot,
+            "drop" => Fault::DropLink(idx()?),
+            "ping-fail" => Fault::PingFail(idx()?),
+            "silent-drop" => Fault::SilentDrop(idx()?),
+            "error" => Fault::Error(arity(0, 1).and(count(0, 1))?),
+            "garbage" => Fault::Garbage(arity(0, 1).and(count(0, 1))?),
+            "stall" => Fault::Stall(arity(0, 1).and(count(0, 1))?),
+            "reboot" => arity(0, 0).map(|_| Fault::Reboot)?,
+            "dead" => arity(0, 0).map(|_| Fault::Dead)?,
+            "power-cycle" => arity(0, 0).map(|_| Fault::PowerCycle)?,
+            "nat-idle" => {
+                arity(1, 1)?;
+                Fault::NatIdle(count(0, 0)?)
+            }
+            "dup-id" => Fault::DupId(arity(0, 1).and(count(0, UNTIL_CLEARED))?),
+            "open-fail" => {
+                arity(1, 2)?;
+                let result = match nums[0] {
+                    r @ (-1 | 1..=5) => r as i8,
+                    _ => return Err(bad()),
+                };
+                Fault::OpenFail {
+                    result,
+                    count: count(1, UNTIL_CLEARED)?,
+                }
+            }
+            "refuse" => {
+                arity(1, 2)?;
+                let code = match nums[0] {
+                    c @ 0..=5 => c as u8,
+                    _ => return Err(bad()),
+                };
+                Fault::Refuse {
+                    code,
+                    count: count(1, UNTIL_CLEARED)?,
+                }
+            }
+            "clock-offset" => {
+                arity(1, 1)?;
+                // ±100 years is plenty and keeps the millisecond arithmetic far from overflow.
+                match nums[0] {
+                    v if v.abs() <= 100 * 366 * 86_400 => Fault::ClockOffset(v),
+                    _ => return Err(bad()),
+                }
+            }
             _ => return Err(bad()),
         })
     }
@@ -122,6 +224,8 @@ pub enum ScheduleKind {
     PingFail,
     /// `Fault::Reboot`.
     Reboot,
+    /// `Fault::SilentDrop` of a random connected client.
+    SilentDrop,
 }
 
 impl FromStr for ScheduleKind {
@@ -134,6 +238,7 @@ impl FromStr for ScheduleKind {
             "drop" => ScheduleKind::Drop,
             "ping-fail" => ScheduleKind::PingFail,
             "reboot" => ScheduleKind::Reboot,
+            "silent-drop" => ScheduleKind::SilentDrop,
             _ => return Err(BadFault(s.to_string())),
         })
     }
@@ -166,6 +271,7 @@ impl Schedule {
             ScheduleKind::Reboot => Some(Fault::Reboot),
             ScheduleKind::Drop => pick(&mut self.rng).map(Fault::DropLink),
             ScheduleKind::PingFail => pick(&mut self.rng).map(Fault::PingFail),
+            ScheduleKind::SilentDrop => pick(&mut self.rng).map(Fault::SilentDrop),
         }
     }
 }
@@ -187,6 +293,66 @@ mod tests {
         assert!("drop".parse::<Fault>().is_err());
         assert!("reboot 1".parse::<Fault>().is_err());
         assert!("explode".parse::<Fault>().is_err());
+        assert!("error -1".parse::<Fault>().is_err());
+        assert!("stall 1 2".parse::<Fault>().is_err());
+    }
+
+    #[test]
+    fn control_lines_of_the_field_causes() {
+        assert_eq!("silent-drop 2".parse(), Ok(Fault::SilentDrop(2)));
+        assert!("silent-drop".parse::<Fault>().is_err());
+        assert_eq!("nat-idle 90".parse(), Ok(Fault::NatIdle(90)));
+        assert_eq!("nat-idle 0".parse(), Ok(Fault::NatIdle(0)));
+        assert!("nat-idle".parse::<Fault>().is_err());
+        assert_eq!("dup-id".parse(), Ok(Fault::DupId(UNTIL_CLEARED)));
+        assert_eq!("dup-id 3".parse(), Ok(Fault::DupId(3)));
+        assert_eq!(
+            "open-fail 4".parse(),
+            Ok(Fault::OpenFail {
+                result: 4,
+                count: UNTIL_CLEARED
+            })
+        );
+        assert_eq!(
+            "open-fail 3 2".parse(),
+            Ok(Fault::OpenFail {
+                result: 3,
+                count: 2
+            })
+        );
+        assert_eq!(
+            "open-fail -1 1".parse(),
+            Ok(Fault::OpenFail {
+                result: -1,
+                count: 1
+            })
+        );
+        assert!("open-fail 0".parse::<Fault>().is_err());
+        assert!("open-fail 6".parse::<Fault>().is_err());
+        assert!("open-fail".parse::<Fault>().is_err());
+        assert_eq!(
+            "refuse 5".parse(),
+            Ok(Fault::Refuse {
+                code: 5,
+                count: UNTIL_CLEARED
+            })
+        );
+        assert_eq!(
+            "refuse 4 1".parse(),
+            Ok(Fault::Refuse { code: 4, count: 1 })
+        );
+        assert!("refuse 6".parse::<Fault>().is_err());
+        assert_eq!("dead".parse(), Ok(Fault::Dead));
+        assert!("dead 1".parse::<Fault>().is_err());
+        assert_eq!("clock-offset -3600".parse(), Ok(Fault::ClockOffset(-3600)));
+        assert!("clock-offset".parse::<Fault>().is_err());
+        assert!("clock-offset 99999999999".parse::<Fault>().is_err());
+        assert_eq!("POWER-CYCLE".parse(), Ok(Fault::PowerCycle));
+        let e = "explode".parse::<Fault>().unwrap_err().to_string();
+        assert!(
+            e.contains("silent-drop IDX") && e.contains("power-cycle"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -22,13 +22,18 @@ pub mod backend;
 mod basic;
 pub mod cfg;
 mod connect;
+mod contexts;
 pub mod derive;
+mod fault_state;
+#[cfg(test)]
+mod fault_tests;
 pub mod faults;
 pub mod module;
 #[cfg(test)]
 mod module_tests;
 pub mod pacing;
 pub mod parser;
+mod power;
 mod qmt;
 pub mod shell;
 mod tls;
@@ -37,6 +42,6 @@ pub use api::{Action, BackendCmd, BackendEvent, ConnectParams, Step, TimerId, Tl
 pub use auth::{Credentials, DeriveError, DeriveInput, Derivers};
 pub use basic::{qfupl_checksum, MODEL, REVISION};
 pub use cfg::{ClientCfg, CloudAuth, Profile};
-pub use faults::{Fault, Schedule, ScheduleKind};
+pub use faults::{Fault, Schedule, ScheduleKind, UNTIL_CLEARED};
 pub use module::{ConnState, Module, ModuleConfig};
 pub use shell::{SimConfig, Simulator};

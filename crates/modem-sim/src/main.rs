@@ -37,8 +37,10 @@ struct Cli {
     /// Which firmware's texts and ranges to imitate.
     #[arg(long, value_enum, default_value = "guide")]
     profile: ProfileArg,
-    /// Accept fault commands on this TCP address (one per line: drop IDX, ping-fail IDX,
-    /// error N, garbage N, reboot, stall N).
+    /// Accept fault commands on this TCP address, one per line (see docs/modem-sim.md:
+    /// drop IDX, ping-fail IDX, error N, garbage N, reboot, stall N, silent-drop IDX,
+    /// nat-idle SECS, dup-id [N], open-fail RESULT [N], refuse CODE [N], dead,
+    /// clock-offset SECS, power-cycle). `modem-sim control ADDR LINE` sends one.
     #[arg(long, value_name = "ADDR")]
     control: Option<SocketAddr>,
     /// Accept fault commands on standard input.
@@ -60,6 +62,9 @@ struct Cli {
     /// Time from a reboot fault to RDY, in ms.
     #[arg(long, default_value_t = 300)]
     reboot_delay_ms: u64,
+    /// A carrier NAT that forgets a link after this many seconds without traffic (0 = none).
+    #[arg(long, default_value_t = 0)]
+    nat_idle_s: u32,
 }
 
 fn config(cli: &Cli) -> SimConfig {
@@ -76,6 +81,7 @@ fn config(cli: &Cli) -> SimConfig {
                 .then(|| Schedule::new(cli.fault_seed, cli.fault_rate, cli.fault_kinds.clone())),
             seed: cli.fault_seed,
             reboot_delay: Duration::from_millis(cli.reboot_delay_ms),
+            nat_idle: (cli.nat_idle_s > 0).then(|| Duration::from_secs(u64::from(cli.nat_idle_s))),
             ..ModuleConfig::default()
         },
     }
@@ -106,7 +112,47 @@ async fn run(cli: Cli) -> std::io::Result<()> {
     sim.run_session(master).await
 }
 
+/// `modem-sim control ADDR LINE…`: sends one control line to a running emulator's
+/// `--control` socket and prints its answer (for a profile's power-cycle script:
+/// `modem-sim control 127.0.0.1:7001 power-cycle`). Exit 0 on `ok`.
+fn send_control(args: &[String]) -> ExitCode {
+    use std::io::{BufRead, BufReader, Write};
+    let [addr, words @ ..] = args else {
+        eprintln!("usage: modem-sim control ADDR COMMAND…");
+        return ExitCode::from(2);
+    };
+    if words.is_empty() {
+        eprintln!("usage: modem-sim control ADDR COMMAND…");
+        return ExitCode::from(2);
+    }
+    let answer = std::net::TcpStream::connect(addr.as_str()).and_then(|mut s| {
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        writeln!(s, "{}", words.join(" "))?;
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line)?;
+        Ok(line)
+    });
+    match answer {
+        Ok(line) => {
+            print!("{line}");
+            if line.trim() == "ok" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("modem-sim control {addr}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("control") {
+        return send_control(&args[2..]);
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(

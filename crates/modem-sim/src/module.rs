@@ -11,7 +11,12 @@ use std::time::Duration;
 use crate::api::{Action, BackendCmd, BackendEvent, ClientIdx, Step, TimerId};
 use crate::auth::Derivers;
 use crate::cfg::{ClientCfg, Profile};
+use crate::fault_state::FaultState;
 use crate::faults::{Fault, Rng, Schedule};
+use crate::power::Radio;
+
+pub use crate::contexts::PdpCtx;
+pub(crate) use crate::contexts::SslCtx;
 use crate::parser::{parse_line, CommandLine};
 
 /// The longest command line the module takes; longer lines answer `ERROR`.
@@ -36,6 +41,11 @@ pub struct ModuleConfig {
     pub seed: u64,
     /// Time from a reboot fault to `RDY`.
     pub reboot_delay: Duration,
+    /// Time from an accepted CONNACK to the drop of a duplicate-client-id kick
+    /// ([`Fault::DupId`]).
+    pub kick_delay: Duration,
+    /// A carrier NAT idle timeout from the start (see [`Fault::NatIdle`]); `None` = none.
+    pub nat_idle: Option<Duration>,
 }
 
 impl Default for ModuleConfig {
@@ -46,6 +56,8 @@ impl Default for ModuleConfig {
             schedule: None,
             seed: 0,
             reboot_delay: Duration::from_millis(300),
+            kick_delay: Duration::from_millis(200),
+            nat_idle: None,
         }
     }
 }
@@ -89,6 +101,16 @@ pub(crate) struct Client {
     pub slots: [Option<Stored>; RECV_SLOTS],
 }
 
+impl Client {
+    /// Back to idle: the settings stay, the link and everything on it go.
+    pub(crate) fn reset(&mut self) {
+        *self = Client {
+            cfg: std::mem::take(&mut self.cfg),
+            ..Client::default()
+        };
+    }
+}
+
 impl Default for Client {
     fn default() -> Self {
         Client {
@@ -124,85 +146,21 @@ pub(crate) enum DataFor {
     },
 }
 
+/// What host input is for, or why it is ignored.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Input {
+pub(crate) enum Input {
     Command,
     Data {
         buf: Vec<u8>,
         need: usize,
         purpose: DataFor,
     },
+    /// Between a reset and `RDY`.
     Rebooting,
-}
-
-/// One `AT+QSSLCFG` context.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct SslCtx {
-    pub sslversion: u8,
-    pub ciphersuite: u32,
-    pub seclevel: u8,
-    pub cacert: Option<String>,
-    pub clientcert: Option<String>,
-    pub clientkey: Option<String>,
-    pub ignorelocaltime: u8,
-    pub negotiatetime: u16,
-    pub sni: u8,
-}
-
-impl Default for SslCtx {
-    fn default() -> Self {
-        SslCtx {
-            sslversion: 4,
-            ciphersuite: 0xFFFF,
-            seclevel: 0,
-            cacert: None,
-            clientcert: None,
-            clientkey: None,
-            ignorelocaltime: 1,
-            negotiatetime: 300,
-            sni: 0,
-        }
-    }
-}
-
-/// One `AT+QICSGP` context as set (stored only: no PDP is emulated). `Debug` masks the
-/// password.
-#[derive(Clone, PartialEq, Eq)]
-pub struct PdpCtx {
-    /// `<context_type>`: 1 IPv4, 2 IPv6, 3 IPv4v6 (default 1).
-    pub context_type: u8,
-    /// `<APN>`.
-    pub apn: String,
-    /// `<username>`.
-    pub username: String,
-    /// `<password>`.
-    pub password: String,
-    /// `<authentication>`: 0 none, 1 PAP, 2 CHAP, 3 PAP or CHAP (default 0).
-    pub auth: u8,
-}
-
-impl std::fmt::Debug for PdpCtx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PdpCtx")
-            .field("context_type", &self.context_type)
-            .field("apn", &self.apn)
-            .field("username", &self.username)
-            .field("password", &"***")
-            .field("auth", &self.auth)
-            .finish()
-    }
-}
-
-impl Default for PdpCtx {
-    fn default() -> Self {
-        PdpCtx {
-            context_type: 1,
-            apn: String::new(),
-            username: String::new(),
-            password: String::new(),
-            auth: 0,
-        }
-    }
+    /// A dead AT channel ([`Fault::Dead`]): nothing in, nothing out, until a power cycle.
+    Dead,
+    /// After `AT+QPOWD`: off until a power cycle.
+    PoweredOff,
 }
 
 /// The emulated module: AT front end and MQTT client bookkeeping, without I/O.
@@ -210,8 +168,8 @@ impl Default for PdpCtx {
 pub struct Module {
     pub(crate) config: ModuleConfig,
     pub(crate) echo: bool,
-    input: Input,
-    line: Vec<u8>,
+    pub(crate) input: Input,
+    pub(crate) line: Vec<u8>,
     line_overflow: bool,
     pub(crate) clients: [Client; 6],
     /// The UFS file system (kept across reboots, like flash).
@@ -220,9 +178,8 @@ pub struct Module {
     /// `AT+QICSGP` contexts 1–15 (index 0 = context 1).
     pub(crate) pdp: [PdpCtx; 15],
     pub(crate) now_unix_ms: i64,
-    errors_left: u32,
-    garbage_left: u32,
-    stall_left: u32,
+    pub(crate) faults: FaultState,
+    pub(crate) radio: Radio,
     rng: Rng,
     step: Step,
 }
@@ -231,6 +188,7 @@ impl Module {
     /// A powered-off module; call [`Module::power_up`] to get `RDY`.
     pub fn new(config: ModuleConfig) -> Self {
         let rng = Rng::new(config.seed);
+        let faults = FaultState::new(config.nat_idle);
         Module {
             config,
             echo: true,
@@ -242,9 +200,8 @@ impl Module {
             ssl: Default::default(),
             pdp: Default::default(),
             now_unix_ms: 0,
-            errors_left: 0,
-            garbage_left: 0,
-            stall_left: 0,
+            faults,
+            radio: Radio::default(),
             rng,
             step: Step::default(),
         }
@@ -256,10 +213,17 @@ impl Module {
         self.take()
     }
 
-    /// Sets the module clock (milliseconds since the Unix epoch), used by `AT+QLTS`,
-    /// `AT+CCLK?` and credential signing.
+    /// Sets the true time (milliseconds since the Unix epoch). The module's clock
+    /// ([`Module::clock_ms`]) is this plus any [`Fault::ClockOffset`].
     pub fn set_time(&mut self, unix_ms: i64) {
         self.now_unix_ms = unix_ms;
+    }
+
+    /// The module's network clock, used by `AT+QLTS`, `AT+CCLK?` and credential signing:
+    /// the true time plus any injected offset.
+    pub fn clock_ms(&self) -> i64 {
+        self.now_unix_ms
+            .saturating_add(self.faults.clock_offset_s.saturating_mul(1000))
     }
 
     /// Whether echo is on (`ATE1`).
@@ -285,10 +249,18 @@ impl Module {
 
     // ---- output framing ----------------------------------------------------------------
 
+    /// Whether the module prints nothing at all (dead AT channel, powered off).
+    fn mute(&self) -> bool {
+        matches!(self.input, Input::Dead | Input::PoweredOff)
+    }
+
     /// Writes `\r\n<body>\r\n`, preceded by garbage while a garbage fault is active.
     pub(crate) fn frame(&mut self, body: &[u8]) {
-        if self.garbage_left > 0 {
-            self.garbage_left -= 1;
+        if self.mute() {
+            return;
+        }
+        if self.faults.garbage_left > 0 {
+            self.faults.garbage_left -= 1;
             let n = 1 + self.rng.below(8) as usize;
             let g = self.rng.garbage(n);
             self.step.out.extend(g);
@@ -300,6 +272,9 @@ impl Module {
 
     /// Writes bytes as they are (the `>` prompt).
     pub(crate) fn frame_raw(&mut self, bytes: &[u8]) {
+        if self.mute() {
+            return;
+        }
         self.step.out.extend_from_slice(bytes);
     }
 
@@ -356,7 +331,7 @@ impl Module {
         let mut i = 0;
         while i < bytes.len() {
             match &mut self.input {
-                Input::Rebooting => break,
+                Input::Rebooting | Input::Dead | Input::PoweredOff => break,
                 Input::Data { buf, need, .. } => {
                     let take = (*need - buf.len()).min(bytes.len() - i);
                     buf.extend_from_slice(&bytes[i..i + take]);
@@ -419,13 +394,13 @@ impl Module {
                 }
             }
         }
-        if self.stall_left > 0 {
-            self.stall_left -= 1;
+        if self.faults.stall_left > 0 {
+            self.faults.stall_left -= 1;
             tracing::info!(command = %command_name(trimmed), "stall fault: command swallowed");
             return;
         }
-        if self.errors_left > 0 {
-            self.errors_left -= 1;
+        if self.faults.errors_left > 0 {
+            self.faults.errors_left -= 1;
             tracing::info!(command = %command_name(trimmed), "error fault: answering ERROR");
             self.error();
             return;
@@ -454,6 +429,9 @@ impl Module {
             "+QMTUNS" => self.cmd_qmtuns(&cmd),
             "+QMTPUBEX" => self.cmd_qmtpubex(&cmd),
             "+QMTRECV" => self.cmd_qmtrecv(&cmd),
+            "+CFUN" | "+CGACT" | "+QIACT" | "+QIDEACT" | "+CGPADDR" | "+QPOWD" => {
+                self.cmd_power(&cmd)
+            }
             _ => self.cmd_basic(&cmd),
         };
         if let Err(e) = handled {
@@ -480,55 +458,22 @@ impl Module {
                     self.frame(b"RDY");
                 }
             }
+            TimerId::Kick(idx) => self.kick(idx),
         }
         self.take()
     }
 
-    /// Injects a fault from the control interface.
+    /// Injects a fault (or a power cycle) from the control interface.
     pub fn inject(&mut self, fault: Fault) -> Step {
         self.apply_fault(fault);
         self.take()
-    }
-
-    fn apply_fault(&mut self, fault: Fault) {
-        match fault {
-            Fault::Error(n) => self.errors_left += n,
-            Fault::Garbage(n) => self.garbage_left += n,
-            Fault::Stall(n) => self.stall_left += n,
-            Fault::DropLink(i) | Fault::PingFail(i) => {
-                // The shell routes these to the backend (see `Action::Fault` handling there);
-                // the core only checks that there is a link.
-                if self.clients[usize::from(i)].state != ConnState::Idle {
-                    self.act(Action::Fault(fault));
-                }
-            }
-            Fault::Reboot => self.reboot(),
-        }
-    }
-
-    fn reboot(&mut self) {
-        tracing::info!("reboot fault: all state lost");
-        self.clients = Default::default();
-        self.ssl = Default::default();
-        self.echo = true;
-        self.pdp = Default::default();
-        self.line.clear();
-        self.errors_left = 0;
-        self.stall_left = 0;
-        self.input = Input::Rebooting;
-        self.act(Action::CancelTimer(TimerId::DataInput));
-        self.act(Action::Rebooted);
-        self.act(Action::StartTimer {
-            id: TimerId::RebootDone,
-            after: self.config.reboot_delay,
-        });
     }
 
     // ---- backend events ----------------------------------------------------------------
 
     /// An event from client `idx`'s backend.
     pub fn on_backend(&mut self, idx: ClientIdx, ev: BackendEvent) -> Step {
-        if self.input == Input::Rebooting {
+        if matches!(self.input, Input::Rebooting | Input::PoweredOff) {
             return self.take();
         }
         let c = &mut self.clients[usize::from(idx)];
@@ -544,10 +489,14 @@ impl Module {
                 }
             }
             BackendEvent::ConnAck(rc) => {
-                if c.state == ConnState::Connecting && rc == 0 {
+                let accepted = c.state == ConnState::Connecting && rc == 0;
+                if accepted {
                     c.state = ConnState::Connected;
                 }
                 self.urc(format!("+QMTCONN: {idx},0,{rc}"));
+                if accepted {
+                    self.after_accepted_connack(idx);
+                }
             }
             BackendEvent::SubAck {
                 msgid,
@@ -584,34 +533,20 @@ impl Module {
                 payload,
             } => self.on_message(idx, msgid, topic, payload),
             BackendEvent::Disconnected => {
-                *c = Client {
-                    cfg: c.cfg.clone(),
-                    ..Client::default()
-                };
+                c.reset();
                 self.urc(format!("+QMTDISC: {idx},0"));
             }
             BackendEvent::Closed => {
-                *c = Client {
-                    cfg: c.cfg.clone(),
-                    ..Client::default()
-                };
-                self.urc(format!("+QMTCLOSE: {idx},0"));
-            }
-            BackendEvent::PingFailed => self.urc(format!("+QMTPING: {idx},1")),
-            BackendEvent::LinkLost(code) => {
-                let was = c.state;
-                *c = Client {
-                    cfg: c.cfg.clone(),
-                    ..Client::default()
-                };
-                match was {
-                    // A close or disconnect we asked for: report it as such.
-                    ConnState::Closing => self.urc(format!("+QMTCLOSE: {idx},0")),
-                    ConnState::Disconnecting => self.urc(format!("+QMTDISC: {idx},0")),
-                    ConnState::Idle => {}
-                    _ => self.urc(format!("+QMTSTAT: {idx},{code}")),
+                // Only a close the host asked for is reported: a link the module closed by
+                // itself (a refused login, a deactivated context) was reported already.
+                let asked = c.state == ConnState::Closing;
+                c.reset();
+                if asked {
+                    self.urc(format!("+QMTCLOSE: {idx},0"));
                 }
             }
+            BackendEvent::PingFailed => self.urc(format!("+QMTPING: {idx},1")),
+            BackendEvent::LinkLost(code) => self.link_lost(idx, code),
         }
         self.take()
     }

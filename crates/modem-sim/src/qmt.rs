@@ -135,14 +135,44 @@ impl Module {
             self.urc(format!("+QMTOPEN: {idx},2"));
             return Ok(());
         }
+        if let Some(result) = self.open_failure(idx) {
+            self.ok();
+            self.urc(format!("+QMTOPEN: {idx},{result}"));
+            return Ok(());
+        }
         let tls = self.tls_for(idx);
         let client = &mut self.clients[usize::from(idx)];
         client.state = ConnState::Opening;
         client.host = host.clone();
         client.port = port;
         self.ok();
-        self.backend(idx, BackendCmd::Open { host, port, tls });
+        let nat_idle = self.faults.nat_idle;
+        self.backend(
+            idx,
+            BackendCmd::Open {
+                host,
+                port,
+                tls,
+                nat_idle,
+            },
+        );
         Ok(())
+    }
+
+    /// Why `AT+QMTOPEN` on `idx` fails before touching the network, if it does: no radio or
+    /// an inactive context (3, PDP activation failed; context activation by `AT+QMTOPEN` is
+    /// not emulated), or an injected open-fail fault.
+    fn open_failure(&mut self, idx: ClientIdx) -> Option<i8> {
+        let cid = self.clients[usize::from(idx)].cfg.pdpcid;
+        if !self.radio.on() || !self.radio.context_active(cid) {
+            tracing::info!(client = idx, cid, "AT+QMTOPEN with no active PDP context");
+            return Some(3);
+        }
+        let r = self.faults.next_open_failure();
+        if let Some(r) = r {
+            tracing::info!(client = idx, result = r, "open-fail fault");
+        }
+        r
     }
 
     fn tls_for(&self, idx: ClientIdx) -> Option<TlsSettings> {
@@ -228,6 +258,16 @@ impl Module {
         if client.state != ConnState::Open {
             return Err(CmdError::State("QMTCONN needs an open, unconnected client"));
         }
+        if let Some(code) = self.faults.next_refusal() {
+            // As a broker refusing the login: the CONNACK code, then the link closes.
+            tracing::info!(client = idx, code, "refuse fault: login refused");
+            self.ok();
+            self.urc(format!("+QMTCONN: {idx},0,{code}"));
+            self.backend(idx, BackendCmd::Close);
+            self.link_lost(idx, 4);
+            return Ok(());
+        }
+        let client = &self.clients[usize::from(idx)];
         let cfg = &client.cfg;
         let (client_id, username, password) = match cfg.active_auth() {
             None => (client_id, username, password),
@@ -238,7 +278,7 @@ impl Module {
                     username: username.as_deref(),
                     password: password.as_deref(),
                     tls: cfg.ssl,
-                    now_unix_ms: self.now_unix_ms,
+                    now_unix_ms: self.clock_ms(),
                 };
                 match self.config.derivers.derive(&input) {
                     Ok(cr) => (cr.client_id, cr.username, cr.password),

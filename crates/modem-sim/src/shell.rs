@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
@@ -45,6 +46,22 @@ impl Default for SimConfig {
 pub struct Simulator {
     config: SimConfig,
     faults: broadcast::Sender<Fault>,
+    /// The network and cloud conditions in force (the last of each kind), which sessions
+    /// started later see too: they are not the module's.
+    standing: Arc<Mutex<Vec<Fault>>>,
+}
+
+/// Whether a fault is a standing network or cloud condition, and which kind (to keep the
+/// last of each).
+fn condition_kind(f: &Fault) -> Option<u8> {
+    match f {
+        Fault::NatIdle(_) => Some(0),
+        Fault::DupId(_) => Some(1),
+        Fault::Refuse { .. } => Some(2),
+        Fault::ClockOffset(_) => Some(3),
+        Fault::OpenFail { .. } => Some(4),
+        _ => None,
+    }
 }
 
 fn now_unix_ms() -> i64 {
@@ -58,11 +75,22 @@ impl Simulator {
     /// A simulator with this configuration.
     pub fn new(config: SimConfig) -> Self {
         let (faults, _) = broadcast::channel(64);
-        Simulator { config, faults }
+        Simulator {
+            config,
+            faults,
+            standing: Arc::default(),
+        }
     }
 
-    /// Injects a fault into every running session.
+    /// Injects a fault into every running session. Network and cloud conditions
+    /// (`nat-idle`, `dup-id`, `refuse`, `clock-offset`, `open-fail`) also apply to sessions
+    /// that start later.
     pub fn inject(&self, fault: Fault) {
+        if let Some(kind) = condition_kind(&fault) {
+            let mut standing = self.standing.lock().unwrap_or_else(|e| e.into_inner());
+            standing.retain(|f| condition_kind(f) != Some(kind));
+            standing.push(fault);
+        }
         let _ = self.faults.send(fault);
     }
 
@@ -76,15 +104,26 @@ impl Simulator {
         let writer = tokio::spawn(write_paced(wr, out_rx, self.config.baud));
         let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
         let reader = tokio::spawn(read_paced(rd, in_tx, self.config.baud));
+        // Subscribe before reading the standing conditions, so that none is missed.
+        let faults = self.faults.subscribe();
+        let mut module = Module::new(self.config.module.clone());
+        let standing = self
+            .standing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for f in standing {
+            module.inject(f);
+        }
         let session = Session {
-            module: Module::new(self.config.module.clone()),
+            module,
             out: out_tx,
             clients: Default::default(),
             generation: 0,
             timers: HashMap::new(),
             rtt: self.config.rtt,
         };
-        let r = session.run(in_rx, self.faults.subscribe()).await;
+        let r = session.run(in_rx, faults).await;
         reader.abort();
         // Let the writer drain what is queued.
         let _ = writer.await;
@@ -127,7 +166,8 @@ impl Simulator {
         Ok((master, path))
     }
 
-    /// Serves fault commands (one per line, see [`Fault`]'s `FromStr`) read from `input`;
+    /// Serves fault commands (one per line, see [`Fault`]'s `FromStr`; `power-cycle` too)
+    /// read from `input`;
     /// answers `ok` or `error: …` on `reply`.
     pub async fn serve_control<R, W>(&self, input: R, mut reply: W) -> io::Result<()>
     where
@@ -317,17 +357,24 @@ impl Session {
         }
         for a in step.actions {
             match a {
-                Action::Backend(idx, BackendCmd::Open { host, port, tls }) => {
-                    self.generation += 1;
-                    let tx = spawn_client(
-                        idx,
-                        self.generation,
+                Action::Backend(
+                    idx,
+                    BackendCmd::Open {
                         host,
                         port,
                         tls,
-                        self.rtt,
-                        events.clone(),
-                    );
+                        nat_idle,
+                    },
+                ) => {
+                    self.generation += 1;
+                    let link = crate::backend::LinkSpec {
+                        host,
+                        port,
+                        tls,
+                        rtt: self.rtt,
+                        nat_idle,
+                    };
+                    let tx = spawn_client(idx, self.generation, link, events.clone());
                     self.clients[usize::from(idx)] = Some((self.generation, tx));
                 }
                 Action::Backend(idx, cmd) => match &self.clients[usize::from(idx)] {
@@ -347,12 +394,17 @@ impl Session {
                     self.timers.clear();
                 }
                 Action::Fault(f) => {
-                    let idx = match f {
-                        Fault::DropLink(i) | Fault::PingFail(i) => i,
+                    let targets = match f {
+                        Fault::DropLink(i) | Fault::PingFail(i) | Fault::SilentDrop(i) => {
+                            vec![usize::from(i)]
+                        }
+                        Fault::NatIdle(_) => (0..6).collect(),
                         _ => continue,
                     };
-                    if let Some((_, tx)) = &self.clients[usize::from(idx)] {
-                        let _ = tx.send(ClientMsg::Fault(f));
+                    for i in targets {
+                        if let Some((_, tx)) = &self.clients[i] {
+                            let _ = tx.send(ClientMsg::Fault(f));
+                        }
                     }
                 }
             }

@@ -136,6 +136,50 @@ async fn listen_and_control_socket() {
     assert_eq!(h.until("\r\nRDY\r\n").await, "\r\nRDY\r\n");
 }
 
+#[tokio::test]
+async fn control_subcommand_power_cycles_a_dead_module() {
+    let control_port = common::free_port();
+    let control = format!("127.0.0.1:{control_port}");
+    let mut sim = Sim::start(&[
+        "--listen",
+        "127.0.0.1:0",
+        "--baud",
+        "0",
+        "--control",
+        &control,
+    ]);
+    let addr: std::net::SocketAddr = sim.line().parse().expect("first line is the address");
+    let mut h = Host::tcp(addr).await;
+    h.ready().await;
+    let send = |words: &[&str]| {
+        let mut args = vec!["control", control.as_str()];
+        args.extend_from_slice(words);
+        // The control socket may not be bound the instant the AT port is: retry a bounded time.
+        for _ in 0..100 {
+            let out = Command::new(env!("CARGO_BIN_EXE_modem-sim"))
+                .args(&args)
+                .output()
+                .expect("run modem-sim control");
+            if out.status.success() || !out.stdout.is_empty() {
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("the control socket never answered");
+    };
+    let out = send(&["dead"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "ok\n");
+    let out = send(&["explode"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("error: bad fault command"));
+    h.send("AT").await;
+    let out = send(&["power-cycle"]);
+    assert!(out.status.success());
+    let got = h.until("\r\nRDY\r\n").await;
+    assert!(!got.contains("OK"), "a dead channel answered: {got:?}");
+    h.exact("AT", "AT\r\r\nOK\r\n").await;
+}
+
 #[test]
 fn a_front_end_is_required() {
     let out = Command::new(env!("CARGO_BIN_EXE_modem-sim"))

@@ -390,6 +390,8 @@ pub enum AgentLine {
         backlog: Option<u64>,
         /// Why (for `disconnected`).
         reason: Option<String>,
+        /// More keys the agent adds (counters, an alarm), written after the contract's keys.
+        details: serde_json::Map<String, Value>,
     },
     /// `{"error": …, "line": n}` — a line the agent could not take.
     Error {
@@ -464,10 +466,14 @@ impl AgentLine {
                 state,
                 backlog,
                 reason,
+                details,
             } => {
                 m.insert("status".into(), Value::String(state.as_str().into()));
                 put_opt(&mut m, "backlog", backlog.map(Value::from));
                 put_opt(&mut m, "reason", reason.clone().map(Value::String));
+                for (k, v) in details {
+                    m.entry(k.clone()).or_insert_with(|| v.clone());
+                }
             }
             AgentLine::Error { error, line } => {
                 m.insert("error".into(), Value::String(error.clone()));

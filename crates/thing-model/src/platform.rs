@@ -246,6 +246,22 @@ pub trait Platform: Send + Sync {
     /// (unique per device and day); acks come back as [`Downlink::Ack`] with this id.
     fn encode(&self, uplink: &Uplink, msg_id: u32) -> Result<Publish, PlatformError>;
 
+    /// Several property reports in one publish, where the cloud has a message for that
+    /// (Aliyun `thing.event.property.batch.post`, OneNET `pack/post`, Huawei several services
+    /// in one `properties/report`). Every uplink was accepted by [`Platform::encode`] on its
+    /// own; `msg_id` as there: the cloud answers the whole batch with one ack.
+    ///
+    /// `Ok(None)`: this cloud (or this mix of uplinks, e.g. one that is not a property report
+    /// or asks for another QoS) has no batch form; the caller publishes them one by one. The
+    /// default has none. The caller checks the module's 1500-byte payload limit.
+    fn encode_batch(
+        &self,
+        _uplinks: &[Uplink],
+        _msg_id: u32,
+    ) -> Result<Option<Publish>, PlatformError> {
+        Ok(None)
+    }
+
     /// Turns a received message into a downlink. `Ok(None)`: handled, nothing for the app.
     /// Topics the crate does not model come back as [`Downlink::Raw`].
     fn decode(&self, topic: &str, payload: &[u8]) -> Result<Option<Downlink>, PlatformError>;

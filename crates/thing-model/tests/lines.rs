@@ -213,6 +213,7 @@ fn agent_lines_match_the_contract() {
                 state: LinkState::Connected,
                 backlog: Some(0),
                 reason: None,
+                details: Default::default(),
             },
             r#"{"status":"connected","backlog":0}"#,
         ),
@@ -221,8 +222,21 @@ fn agent_lines_match_the_contract() {
                 state: LinkState::Disconnected,
                 backlog: None,
                 reason: Some("+QMTSTAT 1".into()),
+                details: Default::default(),
             },
             r#"{"status":"disconnected","reason":"+QMTSTAT 1"}"#,
+        ),
+        (
+            AgentLine::Status {
+                state: LinkState::Disconnected,
+                backlog: Some(2),
+                reason: Some("+QMTSTAT 1".into()),
+                details: serde_json::json!({"status": "ignored", "reconnects": {"dropped": 1}})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+            },
+            r#"{"status":"disconnected","backlog":2,"reason":"+QMTSTAT 1","reconnects":{"dropped":1}}"#,
         ),
         (
             AgentLine::Error {

@@ -1,0 +1,185 @@
+//! A tap on the emulated serial line, for the publish-window tests and `make bench`: a
+//! modem-sim session whose pty master is wrapped so that every byte crossing the line is
+//! counted, and the `AT+QMTPUBEX` commands and their `+QMTPUBEX` results are followed, which
+//! gives the number of publishes outstanding on the line at any moment.
+//!
+//! This file depends only on `modem_sim` and `tokio`, so the integration tests include it
+//! with `#[path]` next to `chain.rs`.
+
+#![allow(dead_code)]
+
+use std::io;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use modem_sim::{SimConfig, Simulator};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// What crossed the line so far.
+#[derive(Debug, Default, Clone)]
+pub struct LineStats {
+    /// Bytes the host wrote (host → module).
+    pub to_module: u64,
+    /// Bytes the module wrote (module → host).
+    pub to_host: u64,
+    /// `AT+QMTPUBEX` commands written.
+    pub publishes: u64,
+    /// Final `+QMTPUBEX` results (`<result>` 0 or 2; 1 "retransmitting" is not final).
+    pub results: u64,
+    /// `ERROR` / `+CME ERROR` final codes.
+    pub errors: u64,
+    /// Most publishes ever outstanding at once: written and without a final result.
+    pub max_outstanding: u64,
+    up: Vec<u8>,
+    down: Vec<u8>,
+}
+
+impl LineStats {
+    /// Publishes written and without a final result now (refused ones excluded).
+    pub fn outstanding(&self) -> u64 {
+        self.publishes
+            .saturating_sub(self.results)
+            .saturating_sub(self.errors.min(self.publishes))
+    }
+
+    fn host_wrote(&mut self, bytes: &[u8]) {
+        self.to_module += bytes.len() as u64;
+        for &b in bytes {
+            if b == b'\r' {
+                // A payload after the `>` prompt has no terminator: it leads the next line.
+                let line = String::from_utf8_lossy(&self.up).into_owned();
+                self.publishes += line.matches("AT+QMTPUBEX=").count() as u64;
+                self.up.clear();
+                self.max_outstanding = self.max_outstanding.max(self.outstanding());
+            } else if self.up.len() < 4096 {
+                self.up.push(b);
+            }
+        }
+    }
+
+    fn module_wrote(&mut self, bytes: &[u8]) {
+        self.to_host += bytes.len() as u64;
+        for &b in bytes {
+            if b == b'\n' {
+                let line = String::from_utf8_lossy(&self.down).trim().to_string();
+                if let Some(rest) = line.strip_prefix("+QMTPUBEX: ") {
+                    if rest.split(',').nth(2).map(str::trim) != Some("1") {
+                        self.results += 1;
+                    }
+                } else if line == "ERROR" || line.starts_with("+CME ERROR") {
+                    self.errors += 1;
+                }
+                self.down.clear();
+            } else if self.down.len() < 4096 {
+                self.down.push(b);
+            }
+        }
+    }
+}
+
+/// The module's end of the line, counted.
+pub struct Tapped<S> {
+    inner: S,
+    stats: Arc<Mutex<LineStats>>,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = &r {
+            let new = &buf.filled()[before..];
+            self.stats.lock().expect("tap lock").host_wrote(new);
+        }
+        r
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tapped<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = &r {
+            self.stats
+                .lock()
+                .expect("tap lock")
+                .module_wrote(&buf[..*n]);
+        }
+        r
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// A modem-sim with `config` on a fresh pty, its line tapped; the profile at `profile` is
+/// pointed at it (its `port = "<old_pty>"` line rewritten). Returns the simulator (inject
+/// faults here) and the line's counters.
+pub fn attach_modem(
+    profile: &Path,
+    old_pty: &str,
+    config: SimConfig,
+) -> Result<(Simulator, Arc<Mutex<LineStats>>), String> {
+    let modem = Simulator::new(config);
+    let (master, pty) = Simulator::open_pty().map_err(|e| format!("pty: {e}"))?;
+    let stats = Arc::new(Mutex::new(LineStats::default()));
+    let tapped = Tapped {
+        inner: master,
+        stats: stats.clone(),
+    };
+    let m = modem.clone();
+    tokio::spawn(async move { m.run_session(tapped).await });
+    let text = std::fs::read_to_string(profile).map_err(|e| e.to_string())?;
+    let old = format!("port = {old_pty:?}");
+    if !text.contains(&old) {
+        return Err(format!("{} has no `{old}` line", profile.display()));
+    }
+    std::fs::write(profile, text.replace(&old, &format!("port = {pty:?}")))
+        .map_err(|e| e.to_string())?;
+    Ok((modem, stats))
+}
+
+/// Appends TOML (e.g. a `[publish]` section) to the profile at `profile`.
+pub fn append_profile(profile: &Path, extra: &str) -> Result<(), String> {
+    let mut text = std::fs::read_to_string(profile).map_err(|e| e.to_string())?;
+    text.push('\n');
+    text.push_str(extra);
+    text.push('\n');
+    std::fs::write(profile, text).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_publishes_outstanding_on_the_line() {
+        let mut s = LineStats::default();
+        s.host_wrote(b"AT+QMTPUBEX=0,1,1,0,\"t\",2\r");
+        s.module_wrote(b"\r\n> ");
+        s.host_wrote(b"{}AT+QMTPUBEX=0,2,1,0,\"t\",2\r");
+        assert_eq!((s.outstanding(), s.max_outstanding), (2, 2));
+        s.module_wrote(b"\r\nOK\r\n\r\n+QMTPUBEX: 0,1,1,1\r\n");
+        assert_eq!(s.outstanding(), 2, "retransmitting is not a result");
+        s.module_wrote(b"\r\n+QMTPUBEX: 0,1,0\r\n\r\n+QMTPUBEX: 0,2,2\r\n");
+        assert_eq!((s.outstanding(), s.max_outstanding, s.results), (0, 2, 2));
+        s.host_wrote(b"AT+QMTPUBEX=0,3,1,0,\"t\",2\r");
+        s.module_wrote(b"\r\nERROR\r\n");
+        assert_eq!((s.outstanding(), s.errors), (0, 1));
+        assert_eq!(s.to_module, 26 + 28 + 26);
+    }
+}

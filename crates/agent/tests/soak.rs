@@ -1,0 +1,445 @@
+//! Soak with faults: `cellagent run` (a real child process, redb store in a temp dir) ⇄
+//! modem-sim on a pty ⇄ cloud-sim ⇄ mosquitto, all on loopback. A producer writes numbered
+//! property reports (`seq` 1..=N) on the agent's stdin while a seeded schedule injects
+//! module faults (drop, ping-fail, error, garbage, reboot, stall), restarts mosquitto and
+//! SIGKILLs the agent (restarting it on the same store). At the end every record must be at
+//! the broker — seen by a subscriber on mosquitto itself — with duplicates allowed and
+//! counted, none missing, and first arrivals in `seq` order.
+//!
+//! Sizes come from `SOAK_*` variables (see `soak/plan.rs` and `docs/soak.md`); the defaults
+//! are a short run for `make test` / CI, `make soak` runs the full one. Skipped (with a
+//! line saying so) when mosquitto is absent, unless `CI` is set.
+
+#[path = "soak/broker.rs"]
+mod broker;
+#[path = "../src/chain.rs"]
+mod chain;
+#[path = "soak/plan.rs"]
+mod plan;
+#[path = "soak/verifier.rs"]
+mod verifier;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use broker::{find_mosquitto, Broker};
+use chain::{AgentProc, Chain, Which};
+use modem_sim::Fault;
+use plan::{count_kinds, kind_name, schedule, Disturbance, Plan};
+use serde_json::{json, Value};
+use verifier::Verifier;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_cellagent"))
+}
+
+/// The agent's knobs for the soak: short module timeouts and a 1 s backoff cap, so each
+/// fault costs about a second instead of the production defaults' tens of seconds.
+const AGENT_ENV: &[(&str, &str)] = &[
+    ("RUST_LOG", "info"),
+    ("CELLAGENT_AGENT__BACKOFF_MAX_S", "1"),
+    ("CELLAGENT_AGENT__PKT_TIMEOUT_S", "1"),
+    ("CELLAGENT_AGENT__RETRY_TIMES", "2"),
+];
+
+/// The least time between two disturbances, so that each one meets a link in some state
+/// rather than all landing on the same command.
+const MIN_GAP: Duration = Duration::from_millis(50);
+
+fn which(name: &str) -> Which {
+    match name {
+        "aliyun" => Which::Aliyun,
+        "onenet" => Which::Onenet,
+        "huawei" => Which::Huawei,
+        other => panic!("SOAK_CLOUD={other:?}: expected aliyun, onenet or huawei"),
+    }
+}
+
+/// The device's property-report topic (the device's spelling).
+fn property_topic(w: Which) -> &'static str {
+    match w {
+        Which::Aliyun => "/sys/a1B2c3D4e5F/dev-001/thing/event/property/post",
+        Which::Onenet => "$sys/Aw9oB4n7zB/dev-001/thing/property/post",
+        Which::Huawei => "$oc/devices/5f1a2b3c4d_dev001/sys/properties/report",
+    }
+}
+
+/// The demo models with an integer property `seq` added (Huawei's demo has no model).
+fn soak_models() -> Vec<(&'static str, String)> {
+    let (tsl, onenet) = chain::demo_models();
+    let mut tsl: Value = serde_json::from_str(tsl).unwrap();
+    tsl["properties"].as_array_mut().unwrap().push(json!({
+        "identifier": "seq", "name": "seq", "accessMode": "r", "required": false,
+        "dataType": {"type": "int", "specs": {"min": "0", "max": "2147483647", "step": "1"}}
+    }));
+    let mut onenet: Value = serde_json::from_str(onenet).unwrap();
+    onenet["properties"].as_array_mut().unwrap().push(json!({
+        "identifier": "seq", "name": "seq", "functionType": "u", "accessMode": "r",
+        "functionMode": "property", "desc": null,
+        "dataType": {"type": "int32", "specs": {"min": "0", "max": "2147483647", "unit": null, "step": null}}
+    }));
+    vec![
+        ("light.tsl.json", tsl.to_string()),
+        ("onenet-thermo.json", onenet.to_string()),
+    ]
+}
+
+fn record_line(seq: u64) -> String {
+    format!(r#"{{"properties":{{"seq":{seq}}},"id":"s{seq}"}}"#)
+}
+
+/// The redb file the chain's profile names (relative to the profile's directory).
+fn store_path(chain: &Chain) -> PathBuf {
+    let text = std::fs::read_to_string(&chain.profile).unwrap();
+    let profile: toml::Value = toml::from_str(&text).unwrap();
+    let rel = profile["store"]["path"].as_str().unwrap();
+    chain.profile.parent().unwrap().join(rel)
+}
+
+/// The highest `seq` waiting in the (closed) agent store: everything up to it was accepted.
+fn highest_stored(path: &Path) -> Result<(u64, usize), String> {
+    if !path.exists() {
+        return Ok((0, 0));
+    }
+    let store = agent::store::Store::open(path, u64::MAX, u64::MAX)
+        .map_err(|e| format!("the store does not open after SIGKILL: {e}"))?;
+    let all = store.all().map_err(|e| e.to_string())?;
+    let mut top = 0;
+    for (_, bytes) in &all {
+        let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if let Some(s) = v.pointer("/properties/seq").and_then(Value::as_u64) {
+            top = top.max(s);
+        }
+    }
+    Ok((top, all.len()))
+}
+
+/// Counters for the report.
+#[derive(Default)]
+struct Tally {
+    written: u64,
+    resent: u64,
+    backlog_at_kills: Vec<usize>,
+    disconnects: BTreeMap<String, u32>,
+    errors: Vec<String>,
+    done: Vec<Disturbance>,
+}
+
+fn reason_kind(reason: &str) -> String {
+    // "+QMTSTAT: 0,Closed" → "+QMTSTAT"; "publish failed: …" → "publish failed".
+    reason
+        .split([':', '('])
+        .next()
+        .unwrap_or(reason)
+        .trim()
+        .to_string()
+}
+
+struct Soak {
+    plan: Plan,
+    broker: Broker,
+    chain: Chain,
+    verifier: Verifier,
+    agent: Option<AgentProc>,
+    store: PathBuf,
+    tally: Tally,
+    link_up: bool,
+    next_seq: u64,
+    started: Instant,
+}
+
+impl Soak {
+    fn progress(&self) -> u64 {
+        *self.verifier.progress.borrow() as u64
+    }
+
+    fn agent(&mut self) -> &mut AgentProc {
+        self.agent.as_mut().expect("agent running")
+    }
+
+    /// Writes records while fewer than `window` are unconfirmed at the broker.
+    async fn produce(&mut self) -> Result<(), String> {
+        let progress = self.progress();
+        while self.next_seq <= self.plan.records && self.next_seq - 1 < progress + self.plan.window
+        {
+            let line = record_line(self.next_seq);
+            self.agent().send(&line).await?;
+            self.tally.written += 1;
+            self.next_seq += 1;
+        }
+        Ok(())
+    }
+
+    /// Reads what the agent printed for up to `wait`.
+    async fn read_agent(&mut self, wait: Duration) -> Result<(), String> {
+        let mut wait = wait;
+        while let Some(v) = self.agent().next_line(wait).await.map_err(|e| {
+            format!(
+                "{e}: the agent exited by itself; stderr tail:\n{}",
+                self.stderr_tail()
+            )
+        })? {
+            wait = Duration::ZERO;
+            if let Some(state) = v.get("status").and_then(Value::as_str) {
+                match state {
+                    "connected" => self.link_up = true,
+                    "disconnected" => {
+                        self.link_up = false;
+                        let reason = v["reason"].as_str().unwrap_or("?");
+                        *self
+                            .tally
+                            .disconnects
+                            .entry(reason_kind(reason))
+                            .or_insert(0) += 1;
+                    }
+                    _ => {}
+                }
+            } else if v.get("error").is_some() {
+                self.tally.errors.push(v.to_string());
+            }
+        }
+        Ok(())
+    }
+
+    fn stderr_tail(&self) -> String {
+        let all = self.agent.as_ref().map(|a| a.stderr()).unwrap_or_default();
+        let lines: Vec<&str> = all.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+
+    async fn disturb(&mut self, d: Disturbance) -> Result<(), String> {
+        match d {
+            Disturbance::Fault(f) => self.chain.modem.inject(f),
+            Disturbance::RestartBroker => self.broker.restart().await?,
+            Disturbance::KillAgent => {
+                // What it printed before the kill still counts (its disconnects).
+                self.read_agent(Duration::ZERO).await?;
+                self.agent.take().expect("agent running").kill().await?;
+                self.link_up = false;
+                // Accepted = in the store, or already at the broker. Stdin is read in order,
+                // so acceptance is a prefix of what was written: resend what follows it.
+                let (stored, backlog) = highest_stored(&self.store)?;
+                let seen = self
+                    .verifier
+                    .arrivals
+                    .lock()
+                    .unwrap()
+                    .unique
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(0);
+                let accepted = stored.max(seen).min(self.next_seq - 1);
+                self.tally.resent += self.next_seq - 1 - accepted;
+                self.tally.backlog_at_kills.push(backlog);
+                self.next_seq = accepted + 1;
+                self.agent = Some(AgentProc::spawn(
+                    bin(),
+                    &self.chain.profile,
+                    AGENT_ENV,
+                    &[],
+                )?);
+            }
+        }
+        self.tally.done.push(d);
+        Ok(())
+    }
+
+    /// Runs until every record is at the broker or the time limit passes.
+    async fn run(&mut self) -> Result<(), String> {
+        let events = schedule(&self.plan);
+        let mut next_event = 0;
+        let mut last_event = Instant::now();
+        let deadline = self.started + self.plan.time_limit;
+        while self.progress() < self.plan.records {
+            if Instant::now() >= deadline {
+                return Err(format!(
+                    "the soak did not finish within its time limit ({} s, SOAK_TIME_LIMIT_S): \
+                     {} of {} records at the broker, {} of {} disturbances done",
+                    self.plan.time_limit.as_secs(),
+                    self.progress(),
+                    self.plan.records,
+                    next_event,
+                    events.len()
+                ));
+            }
+            self.produce().await?;
+            if let Some(&(at, d)) = events.get(next_event) {
+                // A link fault needs a link; otherwise it would do nothing.
+                let needs_link = matches!(
+                    d,
+                    Disturbance::Fault(Fault::DropLink(_) | Fault::PingFail(_))
+                );
+                if self.progress() >= at
+                    && last_event.elapsed() >= MIN_GAP
+                    && (self.link_up || !needs_link)
+                {
+                    self.disturb(d).await?;
+                    next_event += 1;
+                    last_event = Instant::now();
+                }
+            }
+            self.read_agent(Duration::from_millis(10)).await?;
+        }
+        Ok(())
+    }
+
+    fn report(&self, outcome: &Result<(), String>) -> Vec<String> {
+        let a = self.verifier.arrivals.lock().unwrap();
+        let missing: Vec<u64> = (1..=self.plan.records)
+            .filter(|s| !a.unique.contains(s))
+            .collect();
+        let kinds = count_kinds(self.tally.done.iter())
+            .into_iter()
+            .filter(|(k, _)| *k != "broker restart" && *k != "agent kill")
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>();
+        let faults: u32 = self
+            .tally
+            .done
+            .iter()
+            .filter(|d| matches!(d, Disturbance::Fault(_)))
+            .count() as u32;
+        let kills = self
+            .tally
+            .done
+            .iter()
+            .filter(|d| kind_name(d) == "agent kill")
+            .count();
+        println!("== soak summary ==");
+        println!(
+            "cloud {} | seed {} | modem-sim baud {} | window {}",
+            self.plan.cloud,
+            self.plan.seed,
+            if self.plan.baud == 0 {
+                "0 (unpaced)".to_string()
+            } else {
+                self.plan.baud.to_string()
+            },
+            self.plan.window
+        );
+        println!(
+            "records sent:      {} ({} lines written; {} re-sent after agent kills)",
+            self.plan.records, self.tally.written, self.tally.resent
+        );
+        println!(
+            "received:          {} ({} distinct)",
+            a.order.len(),
+            a.unique.len()
+        );
+        println!("missing:           {}", missing.len());
+        println!("duplicates:        {}", a.order.len() - a.unique.len());
+        let disruptions = self
+            .tally
+            .disconnects
+            .values()
+            .map(|n| u64::from(*n))
+            .sum::<u64>()
+            + kills as u64
+            + u64::from(self.broker.restarts);
+        println!(
+            "reordered:         {} records overtaken, in {} rewinds of the arrival stream ({} disruptions: reconnects, kills, broker restarts)",
+            a.out_of_order.len(),
+            a.rewinds,
+            disruptions
+        );
+        println!("faults injected:   {faults} ({})", kinds.join(", "));
+        println!("broker restarts:   {}", self.broker.restarts);
+        println!(
+            "agent kills:       {kills} (store backlog at each: {:?})",
+            self.tally.backlog_at_kills
+        );
+        println!(
+            "link losses seen:  {}",
+            self.tally
+                .disconnects
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        println!(
+            "time taken:        {:.1} s",
+            self.started.elapsed().as_secs_f64()
+        );
+        let mut failures = Vec::new();
+        if let Err(e) = outcome {
+            failures.push(e.clone());
+        }
+        if !missing.is_empty() {
+            failures.push(format!(
+                "{} records never reached the broker (first: {:?})",
+                missing.len(),
+                &missing[..missing.len().min(20)]
+            ));
+        }
+        // Records overtaken by later ones are retries when each time the stream went back
+        // is explained by a disruption; more rewinds than disruptions means the agent sent
+        // out of order on a healthy link.
+        if a.rewinds > disruptions {
+            failures.push(format!(
+                "out-of-order delivery that is not a retry: the arrival stream went back {} times \
+                 but there were only {disruptions} disruptions; overtaken (seq, higher seq seen first): {:?}",
+                a.rewinds,
+                &a.out_of_order[..a.out_of_order.len().min(20)]
+            ));
+        }
+        if !a.unreadable.is_empty() {
+            failures.push(format!(
+                "payloads without `seq`: {:?}",
+                &a.unreadable[..a.unreadable.len().min(5)]
+            ));
+        }
+        if !self.tally.errors.is_empty() {
+            failures.push(format!(
+                "the agent printed {} error lines: {:?}",
+                self.tally.errors.len(),
+                &self.tally.errors[..self.tally.errors.len().min(10)]
+            ));
+        }
+        failures
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn soak_with_faults() {
+    let plan = Plan::from_env();
+    let Some(mosquitto) = find_mosquitto() else {
+        eprintln!("skip: mosquitto is not installed (apt-get install -y mosquitto)");
+        return;
+    };
+    let started = Instant::now();
+    let w = which(&plan.cloud);
+    let broker = Broker::start(&mosquitto).await.unwrap();
+    let chain = chain::start_with_models(w, plan.baud, Some(broker.addr()), &soak_models())
+        .await
+        .unwrap();
+    let topic = cloud_sim::mqtt::to_broker(property_topic(w)).into_owned();
+    let verifier = Verifier::start(broker.port, &topic).await.unwrap();
+    let store = store_path(&chain);
+    let agent = AgentProc::spawn(bin(), &chain.profile, AGENT_ENV, &[]).unwrap();
+    let mut soak = Soak {
+        plan,
+        broker,
+        chain,
+        verifier,
+        agent: Some(agent),
+        store,
+        tally: Tally::default(),
+        link_up: false,
+        next_seq: 1,
+        started,
+    };
+    let outcome = soak.run().await;
+    // Let late duplicates land before counting (they change no verdict).
+    let _ = soak.read_agent(Duration::from_millis(200)).await;
+    let failures = soak.report(&outcome);
+    if !failures.is_empty() {
+        eprintln!("agent stderr (tail):\n{}", soak.stderr_tail());
+    }
+    if let Some(a) = soak.agent.take() {
+        let _ = a.terminate(Duration::from_secs(20)).await;
+    }
+    assert!(failures.is_empty(), "soak failed:\n{}", failures.join("\n"));
+}
