@@ -135,7 +135,7 @@ impl RecoverySection {
         range("watchdog_after", u64::from(self.watchdog_after), 1, 100)?;
         range("pdp_context", u64::from(self.pdp_context), 1, 15)?;
         if self.liveness_s != 0 {
-            range("liveness_s", self.liveness_s, 10, 86_400)?;
+            range("liveness_s", self.liveness_s, 2, 86_400)?;
         }
         if let Some(cmd) = &self.power_cycle_command {
             if cmd.first().is_none_or(|p| p.trim().is_empty()) {
