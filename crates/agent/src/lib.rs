@@ -10,6 +10,7 @@
 //! * [`backoff`]: exponential backoff with jitter (pure).
 //! * [`supervisor`]: causes, backoff, the recovery ladder and counters (pure).
 //! * [`recovery`]: the ladder's steps (PDP, radio, module reset, power cycle).
+//! * [`rate`]: the token bucket behind `publish.rate_per_s` (pure).
 //! * [`perms`]: the warning about secret files other users can read.
 //! * [`commands`]: `sign`, `check`, `encode`, `decode`.
 //! * [`clock`]: the trustworthy time for signing (host, network or cloud clock) and its skew.
@@ -38,6 +39,7 @@ pub mod line_tap;
 pub mod perms;
 pub mod profile;
 pub mod provision;
+pub mod rate;
 pub mod recovery;
 pub mod register;
 pub mod run;

@@ -122,7 +122,7 @@ impl RecoverySection {
                 Ok(())
             } else {
                 Err(ProfileError::new(
-                    &format!("recovery.{field}"),
+                    format!("recovery.{field}"),
                     format!("{value} is outside {min}..={max}"),
                 ))
             }
