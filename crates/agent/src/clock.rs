@@ -287,6 +287,24 @@ impl Clock {
     }
 }
 
+/// The module's network time in UTC ms: `AT+QLTS=2` (the network's time now), else
+/// `AT+CCLK?` (the real-time clock, which the network sets); `None` when neither answers.
+pub async fn module_network_time(client: &quectel_mqtt::driver::Client) -> Option<i64> {
+    use quectel_mqtt::commands::{ClockQuery, NetworkTimeQuery, TimeMode};
+    match client
+        .execute(NetworkTimeQuery {
+            mode: Some(TimeMode::CurrentLocal),
+        })
+        .await
+    {
+        Ok(Some(t)) => module_time_utc_ms(&t),
+        _ => match client.execute(ClockQuery).await {
+            Ok(t) => module_time_utc_ms(&t),
+            Err(_) => None,
+        },
+    }
+}
+
 #[cfg(test)]
 #[path = "clock_tests.rs"]
 mod tests;

@@ -12,15 +12,15 @@ use std::path::Path;
 use std::time::Duration;
 
 use quectel_mqtt::commands::{
-    At, ClockQuery, Close, Disconnect, NetworkTimeQuery, PdpContextQuery, SetEcho, SignalQuality,
-    SimState, SimStatusQuery, TimeMode, QUICK_TIMEOUT,
+    At, Close, Disconnect, PdpContextQuery, SetEcho, SignalQuality, SimState, SimStatusQuery,
+    QUICK_TIMEOUT,
 };
 use quectel_mqtt::driver::{open_serial, Client};
 use quectel_mqtt::request::{Completion, Info, Request};
 use quectel_mqtt::Error;
 use serde::Serialize;
 
-use crate::clock::{module_time_utc_ms, Clock, ClockSource, ClockStatus, HostClock};
+use crate::clock::{Clock, ClockSource, ClockStatus, HostClock};
 use crate::profile::{CloudKind, Profile};
 use crate::script::{self, Step};
 use crate::AgentError;
@@ -383,19 +383,7 @@ async fn probe_pdp(profile: &Profile, apn_step: Option<Step>, client: &Client, r
 }
 
 async fn probe_clock(client: &Client, clock: &mut Clock, r: &mut Run) -> ClockStatus {
-    let network = match client
-        .execute(NetworkTimeQuery {
-            mode: Some(TimeMode::CurrentLocal),
-        })
-        .await
-    {
-        Ok(Some(t)) => module_time_utc_ms(&t),
-        // No network time (or no AT+QLTS=2): the real-time clock, which the network sets.
-        _ => match client.execute(ClockQuery).await {
-            Ok(t) => module_time_utc_ms(&t),
-            Err(_) => None,
-        },
-    };
+    let network = crate::clock::module_network_time(client).await;
     let status = clock.on_network_time(network);
     let host = clock.host_now_ms();
     let mut detail = format!(

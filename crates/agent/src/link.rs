@@ -1,7 +1,7 @@
 //! One connection attempt: open the port, run the script (bring-up, configure, open,
 //! connect, subscribe) with fresh credentials, and hand back the connected link.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use quectel_mqtt::commands::{At, Close, Disconnect, SimState, SubAck, TopicFilter};
@@ -10,9 +10,13 @@ use thing_model::Platform;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
+use crate::clock::{module_network_time, Clock};
 use crate::profile::Profile;
 use crate::script::{self, Step};
 use crate::supervisor::Cause;
+
+/// A clock correction larger than this re-signs the credentials.
+const RESIGN_AFTER_MS: i64 = 1_000;
 
 /// A connected module session. Dropping it stops the driver task.
 pub struct Link {
@@ -108,17 +112,21 @@ impl std::fmt::Display for StepError {
     }
 }
 
-/// Opens the port and runs the whole script with credentials signed now.
+/// Opens the port and runs the whole script with credentials signed on `clock`. When the
+/// module's network time moves the clock (a host clock that is not sane), the credentials are
+/// signed again before they are sent.
 pub async fn connect(
     profile: Arc<Profile>,
     platform: Arc<dyn Platform>,
+    clock: Arc<Mutex<Clock>>,
 ) -> Result<Link, ConnectFailure> {
+    let now = || clock.lock().expect("clock lock").now_ms();
     let failure = |cause, message| ConnectFailure {
         cause,
         message,
         transcript: Vec::new(),
     };
-    let script = script::build(&profile, platform.as_ref(), crate::now_ms())
+    let mut script = script::build(&profile, platform.as_ref(), now())
         .map_err(|e| failure(Cause::BringUp, format!("credentials: {e}")))?;
     let port = open_serial(&profile.module.port, profile.module.baud).map_err(|e| {
         failure(
@@ -137,7 +145,30 @@ pub async fn connect(
     };
     // Let a pending power-up `RDY` drain before the first command.
     tokio::time::sleep(Duration::from_millis(100)).await;
-    for step in &script.steps {
+    let mut i = 0;
+    while i < script.steps.len() {
+        let step = &script.steps[i];
+        if matches!(step, Step::NetworkTime) {
+            let network = module_network_time(&link.client).await;
+            let (before, status) = {
+                let mut clock = clock.lock().expect("clock lock");
+                let before = clock.skew_ms();
+                (before, clock.on_network_time(network))
+            };
+            tracing::info!(
+                source = status.source.as_str(),
+                skew_ms = status.skew_ms,
+                "clock: {}",
+                status.reason
+            );
+            if (status.skew_ms - before).abs() > RESIGN_AFTER_MS {
+                // The clock moved: sign again with the chosen time (same steps, same order).
+                script = script::build(&profile, platform.as_ref(), now())
+                    .map_err(|e| failure(Cause::BringUp, format!("credentials: {e}")))?;
+            }
+            i += 1;
+            continue;
+        }
         if let Err(e) = run_step(&link.client, &profile, step).await {
             return Err(ConnectFailure {
                 cause: e.cause,
@@ -145,6 +176,7 @@ pub async fn connect(
                 transcript: link.client.transcript().await,
             });
         }
+        i += 1;
     }
     // Only what happens from now on matters (a power-up `RDY` seen earlier does not).
     link.events = link.client.events();

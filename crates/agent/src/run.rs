@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::bridge::{stored_bytes, Correlator};
+use crate::clock::Clock;
 use crate::link::{connect, ConnectFailure, Link};
 use crate::profile::Profile;
 use crate::store::Store;
@@ -246,6 +247,8 @@ struct Agent {
     liveness: Duration,
     liveness_topic: Option<quectel_mqtt::commands::TopicFilter>,
     probe: Option<JoinHandle<Result<(), quectel_mqtt::Error>>>,
+    /// The time credentials are signed with (host, network or cloud time).
+    clock: Arc<Mutex<Clock>>,
 }
 
 impl Agent {
@@ -300,6 +303,10 @@ impl Agent {
         let timeout_ms = (self.profile.agent.reply_timeout_s * 1000) as i64;
         match self.platform.decode(topic, payload) {
             Ok(Some(d)) => {
+                if let thing_model::Downlink::Time(sync) = &d {
+                    let status = self.clock.lock().expect("clock lock").on_time_sync(sync);
+                    tracing::info!(skew_ms = status.skew_ms, "clock: {}", status.reason);
+                }
                 for line in self.corr.downlink(d, crate::now_ms(), timeout_ms) {
                     self.out.all(&line);
                 }
@@ -316,7 +323,8 @@ impl Agent {
     /// `{"time": …}` line. Clouds without time sync are skipped.
     fn request_time(&mut self, link: &Link) {
         let wire = self.corr.wire_id();
-        let Ok(p) = self.platform.time_request(crate::now_ms(), wire) else {
+        let stamp = self.clock.lock().expect("clock lock").now_ms();
+        let Ok(p) = self.platform.time_request(stamp, wire) else {
             return;
         };
         if crate::bridge::check_publish(&p).is_err() {
@@ -403,6 +411,7 @@ pub async fn run(
         liveness: profile.recovery.liveness(profile.cloud.keepalive),
         liveness_topic: None,
         probe: None,
+        clock: Arc::new(Mutex::new(Clock::new())),
     };
     if !agent.store.is_empty() {
         tracing::info!(
@@ -411,7 +420,11 @@ pub async fn run(
         );
     }
     agent.status(LinkState::Connecting, None);
-    let mut slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone())));
+    let mut slot = LinkSlot::Connecting(tokio::spawn(connect(
+        profile.clone(),
+        platform.clone(),
+        agent.clock.clone(),
+    )));
     let mut tick = tokio::time::interval(Duration::from_millis(500));
     let mut inputs_open = true;
     tokio::pin!(shutdown);
@@ -463,7 +476,7 @@ pub async fn run(
                     }
                     SlotEvent::Retry => {
                         agent.status(LinkState::Connecting, None);
-                        slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone())));
+                        slot = LinkSlot::Connecting(tokio::spawn(connect(profile.clone(), platform.clone(), agent.clock.clone())));
                         None
                     }
                     SlotEvent::Event(Ok(DriverEvent::Urc(Urc::Recv(m)))) => {

@@ -128,6 +128,11 @@ impl Agent {
         if let Some(alarm) = &self.alarm {
             m.insert("alarm".into(), Value::from(alarm.clone()));
         }
+        let clock = self.clock.lock().expect("clock lock").status();
+        m.insert(
+            "clock".into(),
+            serde_json::json!({"source": clock.source.as_str(), "skew_ms": clock.skew_ms}),
+        );
         m
     }
 }
