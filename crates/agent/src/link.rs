@@ -260,15 +260,10 @@ pub(crate) async fn run_step(
             }
         }
         Step::Apn(c) => client.execute(c.clone()).await.map_err(fail)?,
-        Step::NetworkTime => {
-            match client
-                .execute(quectel_mqtt::commands::NetworkTimeQuery { mode: None })
-                .await
-            {
-                Ok(t) => tracing::info!(time = ?t, "network time"),
-                Err(e) => tracing::warn!("{name}: {e}"),
-            }
-        }
+        Step::NetworkTime => match module_network_time(client).await {
+            Some(ms) => tracing::info!(utc = %crate::clock::format_ms(ms), "network time"),
+            None => tracing::warn!("{name}: no network time"),
+        },
         Step::RecvMode(c) => client.execute(*c).await.map_err(fail)?,
         Step::Keepalive(c) => client.execute(*c).await.map_err(fail)?,
         Step::Timeout(c) => client.execute(*c).await.map_err(fail)?,

@@ -7,7 +7,7 @@ use quectel_mqtt::commands::{
     CfgTimeout, Close, Connect, ContextType, Credentials, Disconnect, FileDelete, HwAuth,
     HwProduct, NetworkTimeQuery, OneNetAuth, Open, PacketTimeouts, PdpAuth, PdpContext,
     PdpContextSet, Qos, RecvMode, RegistrationQuery, Secret as AtSecret, SetEcho, SignalQuality,
-    SimStatusQuery, SslConfigSet, Subscribe, TopicFilter,
+    SimStatusQuery, SslConfigSet, Subscribe, TimeMode, TopicFilter,
 };
 use quectel_mqtt::request::Timing;
 use quectel_mqtt::Command;
@@ -30,7 +30,7 @@ pub enum Step {
     Registered,
     /// `AT+QICSGP=1,1,"<apn>"…`.
     Apn(PdpContextSet),
-    /// `AT+QLTS` (network time, logged).
+    /// `AT+QLTS=2` (the network's time, fed to the agent's clock; `AT+CCLK?` if it fails).
     NetworkTime,
     /// `AT+QMTCFG="recv/mode",…`.
     RecvMode(CfgRecvMode),
@@ -246,7 +246,9 @@ impl Step {
             Step::Signal => line_of(&SignalQuality),
             Step::Registered => line_of(&RegistrationQuery),
             Step::Apn(c) => line_of(c),
-            Step::NetworkTime => line_of(&NetworkTimeQuery { mode: None }),
+            Step::NetworkTime => line_of(&NetworkTimeQuery {
+                mode: Some(TimeMode::CurrentLocal),
+            }),
             Step::RecvMode(c) => line_of(c),
             Step::Keepalive(c) => line_of(c),
             Step::Timeout(c) => line_of(c),
