@@ -25,7 +25,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::decoder::{Decoder, FinalCode, Frame, RecvFraming};
 use crate::error::Error;
-use crate::request::{Completion, Data, Effect, Info, Request, Response, Timing, UrcKey};
+use crate::request::{Completion, Data, Info, Request, Response, Timing, UrcKey};
 use crate::urc::{StatCode, Urc, UrcKind};
 use crate::{MAX_CLIENT, PUBLISH_WINDOW};
 
@@ -482,21 +482,6 @@ impl Session {
         self.events.push_back(Event::Urc(urc));
     }
 
-    /// The client's MQTT link is gone: what waited for its results will not get them.
-    fn link_down(&mut self, client: u8, code: StatCode) {
-        if let Some(state) = self.clients.get_mut(usize::from(client)) {
-            *state = ClientState::Closed;
-        }
-        let (lost, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.awaiting)
-            .into_iter()
-            .partition(|p| p.key().is_some_and(|k| k.client == client));
-        self.awaiting = rest;
-        for p in lost {
-            let command = p.request.name;
-            self.settle(p, Err(Error::LinkDown { command, code }));
-        }
-    }
-
     /// `RDY`: the module restarted; every pending command is lost, and its settings are back
     /// to their defaults (echo on).
     ///
@@ -558,41 +543,12 @@ impl Session {
         self.complete(p.id, result);
     }
 
-    fn apply(&mut self, effect: Effect) {
-        match effect {
-            Effect::Echo(on) => self.echo = on,
-            Effect::Timing {
-                client,
-                pkt_timeout,
-                retry_times,
-            } => {
-                if let Some(t) = self.timing.get_mut(usize::from(client)) {
-                    *t = Timing {
-                        pkt_timeout,
-                        retry_times,
-                    };
-                }
-            }
-            Effect::RecvLength {
-                client,
-                with_length,
-            } => self.decoder.set_recv_framing(
-                client,
-                if with_length {
-                    RecvFraming::WithLength
-                } else {
-                    RecvFraming::WithoutLength
-                },
-            ),
-            Effect::HexPayloads { .. } => {}
-        }
-    }
-
     fn complete(&mut self, id: RequestId, result: Result<Response, Error>) {
         self.events.push_back(Event::Completed { id, result });
     }
 }
 
+mod effects;
 mod pending;
 mod transcript;
 mod types;

@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::*;
+use crate::request::Effect;
 use crate::decoder::tests::module;
 use crate::urc::{ConnectReturnCode, OpenResult, PacketResult};
 
