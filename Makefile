@@ -22,9 +22,14 @@ fmt:
 doc:
 	$(CARGO) doc --workspace --no-deps
 
-## Benchmarks; each prints its figures.
+## Benchmarks; each prints its figures. The pipeline bench drives the release `cellagent`
+## built without the `demo` feature (copied aside, since the bench build has the feature) and
+## rewrites docs/benchmarks.md.
 bench:
 	$(CARGO) bench -p quectel-mqtt --bench decoder
+	$(CARGO) build --release -p agent --bin cellagent
+	mkdir -p target/bench && cp target/release/cellagent target/bench/cellagent
+	$(CARGO) bench -p agent --features demo --bench pipeline -- --agent-bin $(CURDIR)/target/bench/cellagent
 
 ## The whole chain with no hardware: emulated module + emulated cloud.
 demo:

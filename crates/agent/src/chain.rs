@@ -341,6 +341,11 @@ impl AgentProc {
             .map_err(|e| format!("wait for the killed agent: {e}"))
     }
 
+    /// The agent's process id (for `/proc/<pid>/…`), while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// stderr so far.
     pub fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()

@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn registration_states() {
         assert_eq!(registration_meaning(1), ("registered, home network", true));
-        assert_eq!(registration_meaning(5).1, true);
+        assert!(registration_meaning(5).1);
         assert_eq!(registration_meaning(3), ("registration denied", false));
         assert!(registration_hint(3).contains("data plan"));
         assert!(registration_hint(0).contains("AT+CFUN"));

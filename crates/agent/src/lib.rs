@@ -30,9 +30,10 @@ pub mod chain;
 pub mod clock;
 pub mod cloud;
 pub mod commands;
-pub mod doctor;
+pub mod data_mode;
 #[cfg(feature = "demo")]
 pub mod demo;
+pub mod doctor;
 pub mod link;
 #[cfg(feature = "demo")]
 pub mod line_tap;

@@ -128,12 +128,15 @@ pub async fn connect(
     };
     let mut script = script::build(&profile, platform.as_ref(), now())
         .map_err(|e| failure(Cause::BringUp, format!("credentials: {e}")))?;
-    let port = open_serial(&profile.module.port, profile.module.baud).map_err(|e| {
+    let mut port = open_serial(&profile.module.port, profile.module.baud).map_err(|e| {
         failure(
             Cause::Port,
             format!("cannot open {}: {e}", profile.module.port),
         )
     })?;
+    // Found by the soak (issue 10): a module left in a publish's `>` input by an earlier
+    // process would publish our first AT lines as that payload; see `data_mode`.
+    crate::data_mode::settle_once(&mut port).await;
     let (client, task) = Client::spawn(port);
     let events = client.events();
     // Dropping `link` on an error path stops the driver task.

@@ -134,7 +134,9 @@ fn init_logs(default: &str) {
 
 fn runtime() -> Result<tokio::runtime::Runtime, AgentError> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        // One worker is plenty for one serial port, and each thread costs memory (its stack
+        // and malloc arena) on a device that has little.
+        .worker_threads(1)
         .enable_all()
         .build()
         .map_err(|e| AgentError::Runtime(format!("tokio: {e}")))

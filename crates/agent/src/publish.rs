@@ -1,4 +1,5 @@
-//! The publish path of `run`: publishes in flight (up to `[publish] window`, polled in the
+//! The publish path of `run`: app lines into the store (a burst in one commit), publishes in
+//! flight (up to `[publish] window`, polled in the
 //! order they were started so the driver writes them in store order), and the choice of how
 //! many stored lines go into the next publish (`[publish] batch`).
 //!
@@ -11,11 +12,11 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use quectel_mqtt::commands::Qos;
-use thing_model::{uplink_from_value, AgentLine, Platform, Uplink};
+use thing_model::{uplink_from_value, AgentLine, Platform, Uplink, UplinkBody};
 use tokio::time::Instant;
 
-use super::{Agent, MAX_REFUSALS, REFUSAL_PAUSE};
-use crate::bridge::MAX_PAYLOAD;
+use super::{Agent, InLine, MAX_REFUSALS, REFUSAL_PAUSE};
+use crate::bridge::{stored_bytes, MAX_PAYLOAD};
 use crate::link::Link;
 use crate::store::{Store, StoreError};
 
@@ -83,6 +84,59 @@ impl Inflight {
 }
 
 impl Agent {
+    /// Checks app lines and stores the good ones in one durable commit; each bad or refused
+    /// line gets an `error` line (to its source).
+    pub(super) fn accept_many(&mut self, lines: Vec<InLine>) {
+        let batching = self.profile.publish.batch > 1;
+        let mut n = self.next_local_id;
+        let mut checked = Vec::with_capacity(lines.len());
+        for line in lines {
+            if line.text.trim().is_empty() {
+                continue;
+            }
+            let result = self
+                .corr
+                .accept(self.platform.as_ref(), &line.text, || {
+                    n += 1;
+                    format!("u{n}")
+                })
+                .map(|mut up| {
+                    // A batched report reaches the cloud later than its line: keep the time
+                    // the line was accepted, unless the app gave one.
+                    if batching && matches!(up.body, UplinkBody::Properties(_)) {
+                        up.time.get_or_insert_with(crate::now_ms);
+                    }
+                    stored_bytes(&up)
+                });
+            checked.push((line, result));
+        }
+        self.next_local_id = n;
+        let good: Vec<&[u8]> = checked
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok().map(Vec::as_slice))
+            .collect();
+        let mut stored = self.store.push_many(&good).into_iter();
+        for (line, result) in checked {
+            let result = result.and_then(|_| {
+                stored
+                    .next()
+                    .expect("one result per good line")
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            });
+            if let Err(error) = result {
+                tracing::debug!(line = line.line_no, "refused: {error}");
+                self.out.to(
+                    line.source,
+                    &AgentLine::Error {
+                        error,
+                        line: Some(line.line_no),
+                    },
+                );
+            }
+        }
+    }
+
     /// Starts publishes from the store while the window (`[publish] window`) has room.
     pub(super) fn fill(&mut self, link: &Link) {
         if let Some((from, at)) = self.resend {
@@ -164,10 +218,8 @@ impl Agent {
         match result {
             Ok(_) => {
                 self.refusals = 0;
-                for seq in &flight.seqs {
-                    if let Err(e) = self.store.remove(*seq) {
-                        tracing::error!("{e}");
-                    }
+                if let Err(e) = self.store.remove_many(&flight.seqs) {
+                    tracing::error!("{e}");
                 }
                 for id in flight.ids {
                     self.out.all(&AgentLine::Delivered(id));

@@ -90,6 +90,9 @@ const BACKLOG_REPORT: Duration = Duration::from_secs(5);
 mod publish;
 use publish::Inflight;
 
+/// Most app lines stored in one commit.
+const ACCEPT_GROUP: usize = 256;
+
 /// Refused publishes in a row (the module answered `AT+QMTPUBEX` with `ERROR`) after which
 /// the link is taken for broken and reconnected.
 const MAX_REFUSALS: u32 = 3;
@@ -262,41 +265,6 @@ impl Agent {
             reason,
             details,
         });
-    }
-
-    fn accept(&mut self, line: InLine) {
-        if line.text.trim().is_empty() {
-            return;
-        }
-        let mut n = self.next_local_id;
-        let batching = self.profile.publish.batch > 1;
-        let result = self
-            .corr
-            .accept(self.platform.as_ref(), &line.text, || {
-                n += 1;
-                format!("u{n}")
-            })
-            .and_then(|mut up| {
-                // A batched report reaches the cloud later than its line: keep the time the
-                // line was accepted, unless the app gave one.
-                if batching && matches!(up.body, UplinkBody::Properties(_)) {
-                    up.time.get_or_insert_with(crate::now_ms);
-                }
-                self.store
-                    .push(&stored_bytes(&up))
-                    .map_err(|e| e.to_string())
-            });
-        self.next_local_id = n;
-        if let Err(error) = result {
-            tracing::debug!(line = line.line_no, "refused: {error}");
-            self.out.to(
-                line.source,
-                &AgentLine::Error {
-                    error,
-                    line: Some(line.line_no),
-                },
-            );
-        }
     }
 
     fn downlink(&mut self, topic: &str, payload: &[u8]) {
@@ -507,7 +475,17 @@ pub async fn run(
                 }
             },
             line = inputs.recv(), if inputs_open => match line {
-                Some(line) => agent.accept(line),
+                Some(line) => {
+                    // What else has arrived is stored in the same commit.
+                    let mut lines = vec![line];
+                    while lines.len() < ACCEPT_GROUP {
+                        match inputs.try_recv() {
+                            Ok(line) => lines.push(line),
+                            Err(_) => break,
+                        }
+                    }
+                    agent.accept_many(lines);
+                }
                 None => inputs_open = false,
             },
             _ = tick.tick() => {

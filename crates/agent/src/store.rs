@@ -2,6 +2,12 @@
 //! the uplink as its JSON line. A message is removed only when the module reports it
 //! delivered; after a restart the backlog is read back in sequence order.
 //!
+//! **Commits**: lines accepted together (what the app wrote in one burst) are stored in one
+//! durable commit, and a publish's lines are removed in one commit. A removal need not be
+//! durable at once (`Durability::None`, made durable by the next durable commit, at the latest
+//! every [`LAZY_REMOVALS`] removals): after a power cut a removal that was lost only means the
+//! message is sent again, which QoS 1's at-least-once allows; an accepted line is never lost.
+//!
 //! **Overflow policy**: the store holds at most `max_messages` messages and `max_bytes` bytes
 //! of serialized uplinks. When a new message would exceed either bound it is **refused**
 //! ([`StoreError::Full`], which the agent turns into an `error` line for that app line);
@@ -11,9 +17,21 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{
+    Database, Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition,
+};
 
 const QUEUE: TableDefinition<u64, &[u8]> = TableDefinition::new("queue");
+
+/// redb's page cache. Its default (1 GiB) would let a large backlog fill the agent's memory;
+/// the queue is read sequentially, so a small cache costs nothing.
+const CACHE_BYTES: usize = 64 * 1024;
+
+/// How finely the backlog's age is known.
+const AGE_RESOLUTION: Duration = Duration::from_millis(20);
+
+/// Removals committed without waiting for the disk before one that waits.
+pub const LAZY_REMOVALS: u32 = 64;
 
 /// Store errors. Messages never include message contents.
 #[derive(Debug, thiserror::Error)]
@@ -47,10 +65,14 @@ pub struct Store {
     next_seq: u64,
     max_messages: u64,
     max_bytes: u64,
-    /// When this process accepted each message still (perhaps) waiting, oldest first; the
-    /// backlog's age. Messages from an earlier run count from `opened_at`.
+    /// When this process accepted messages still (perhaps) waiting, oldest first: the
+    /// backlog's age. Sampled (a commit starts a new sample only [`AGE_RESOLUTION`] after
+    /// the last one), so a backlog of thousands accepted in a burst holds a few entries, not
+    /// one each. Messages from an earlier run count from `opened_at`.
     pushed: VecDeque<(u64, Instant)>,
     opened_at: Instant,
+    /// Removals committed since the last durable commit.
+    lazy: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -70,7 +92,10 @@ impl Store {
                 std::fs::create_dir_all(dir).map_err(db)?;
             }
         }
-        let db_ = Database::create(path).map_err(db)?;
+        let db_ = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(db)?;
         let (mut count, mut bytes, mut last) = (0u64, 0u64, 0u64);
         {
             let txn = db_.begin_write().map_err(db)?;
@@ -94,6 +119,7 @@ impl Store {
             max_bytes,
             pushed: VecDeque::new(),
             opened_at: Instant::now(),
+            lazy: 0,
         })
     }
 
@@ -104,11 +130,13 @@ impl Store {
             self.pushed.clear();
             return Ok(None);
         };
-        while self.pushed.front().is_some_and(|(seq, _)| *seq < oldest) {
+        // Keep the last sample at or before the oldest message: it was accepted at most
+        // `AGE_RESOLUTION` before it.
+        while self.pushed.get(1).is_some_and(|(seq, _)| *seq <= oldest) {
             self.pushed.pop_front();
         }
         let since = match self.pushed.front() {
-            Some((seq, at)) if *seq == oldest => *at,
+            Some((seq, at)) if *seq <= oldest => *at,
             _ => self.opened_at,
         };
         Ok(Some(since.elapsed()))
@@ -132,47 +160,95 @@ impl Store {
     /// Appends a message (durably) and returns its sequence number, or refuses it when a
     /// bound would be exceeded.
     pub fn push(&mut self, data: &[u8]) -> Result<u64, StoreError> {
-        if self.count + 1 > self.max_messages || self.bytes + data.len() as u64 > self.max_bytes {
-            return Err(StoreError::Full {
-                count: self.count,
-                bytes: self.bytes,
-                max_messages: self.max_messages,
-                max_bytes: self.max_bytes,
-            });
+        self.push_many(&[data]).remove(0)
+    }
+
+    /// Appends messages in one durable commit: for each, its sequence number or why it was
+    /// refused (a bound; or the commit failed, and then none was stored).
+    pub fn push_many(&mut self, items: &[&[u8]]) -> Vec<Result<u64, StoreError>> {
+        let (mut count, mut bytes, mut seq) = (self.count, self.bytes, self.next_seq);
+        let mut out = Vec::with_capacity(items.len());
+        let mut accepted = Vec::new();
+        for data in items {
+            if count + 1 > self.max_messages || bytes + data.len() as u64 > self.max_bytes {
+                out.push(Err(StoreError::Full {
+                    count,
+                    bytes,
+                    max_messages: self.max_messages,
+                    max_bytes: self.max_bytes,
+                }));
+                continue;
+            }
+            accepted.push((seq, *data));
+            out.push(Ok(seq));
+            count += 1;
+            bytes += data.len() as u64;
+            seq += 1;
         }
-        let seq = self.next_seq;
-        let txn = self.db.begin_write().map_err(db)?;
-        {
-            let mut table = txn.open_table(QUEUE).map_err(db)?;
-            table.insert(seq, data).map_err(db)?;
+        if accepted.is_empty() {
+            return out;
         }
-        txn.commit().map_err(db)?;
-        self.next_seq += 1;
-        self.count += 1;
-        self.bytes += data.len() as u64;
-        self.pushed.push_back((seq, Instant::now()));
-        Ok(seq)
+        let committed = (|| {
+            let txn = self.db.begin_write().map_err(db)?;
+            {
+                let mut table = txn.open_table(QUEUE).map_err(db)?;
+                for (seq, data) in &accepted {
+                    table.insert(*seq, *data).map_err(db)?;
+                }
+            }
+            txn.commit().map_err(db)
+        })();
+        match committed {
+            Ok(()) => {
+                (self.count, self.bytes, self.next_seq) = (count, bytes, seq);
+                self.lazy = 0;
+                let now = Instant::now();
+                let sampled = self
+                    .pushed
+                    .back()
+                    .is_some_and(|(_, at)| now.duration_since(*at) < AGE_RESOLUTION);
+                if !sampled {
+                    self.pushed.push_back((accepted[0].0, now));
+                }
+                out
+            }
+            Err(e) => out
+                .into_iter()
+                .map(|r| r.and_then(|_| Err(StoreError::Db(e.to_string()))))
+                .collect(),
+        }
     }
 
     /// Removes a delivered message. Removing an absent one is not an error.
     pub fn remove(&mut self, seq: u64) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db)?;
-        let removed = {
-            let mut table = txn.open_table(QUEUE).map_err(db)?;
-            let old = table.remove(seq).map_err(db)?;
-            old.map(|v| v.value().len() as u64)
-        };
-        txn.commit().map_err(db)?;
-        if let Some(len) = removed {
-            self.count -= 1;
-            self.bytes -= len;
+        self.remove_many(&[seq])
+    }
+
+    /// Removes delivered messages in one commit, durable at once only every
+    /// [`LAZY_REMOVALS`] (see the module documentation). Absent ones are skipped.
+    pub fn remove_many(&mut self, seqs: &[u64]) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(db)?;
+        let lazy = self.lazy + 1 < LAZY_REMOVALS;
+        if lazy {
+            txn.set_durability(Durability::None).map_err(db)?;
         }
-        // Keeps `pushed` short when deliveries come in order (out of order ones are
-        // trimmed by `oldest_age`).
+        let mut removed = (0u64, 0u64);
+        {
+            let mut table = txn.open_table(QUEUE).map_err(db)?;
+            for seq in seqs {
+                if let Some(v) = table.remove(*seq).map_err(db)? {
+                    removed.0 += 1;
+                    removed.1 += v.value().len() as u64;
+                }
+            }
+        }
+        txn.commit().map_err(db)?;
+        self.lazy = if lazy { self.lazy + 1 } else { 0 };
+        self.count -= removed.0;
+        self.bytes -= removed.1;
+        // `oldest_age` trims the samples of delivered messages.
         if self.count == 0 {
             self.pushed.clear();
-        } else if self.pushed.front().is_some_and(|(s, _)| *s == seq) {
-            self.pushed.pop_front();
         }
         Ok(())
     }
@@ -253,6 +329,23 @@ mod tests {
         // From an earlier run: counted from the reopen.
         let mut s = Store::open(&path, 10, 10_000).unwrap();
         assert!(s.oldest_age().unwrap().unwrap() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn group_commits_keep_bounds_and_lazy_removals_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("g.redb");
+        {
+            let mut s = Store::open(&path, 3, 10_000).unwrap();
+            let r = s.push_many(&[b"a", b"b", b"c", b"d"]);
+            let seqs: Vec<u64> = r[..3].iter().map(|r| *r.as_ref().unwrap()).collect();
+            assert_eq!(seqs, [1, 2, 3]);
+            assert!(matches!(r[3], Err(StoreError::Full { count: 3, .. })));
+            s.remove_many(&[1, 3, 99]).unwrap();
+            assert_eq!((s.len(), s.bytes()), (1, 1));
+        }
+        let s = Store::open(&path, 3, 10_000).unwrap();
+        assert_eq!(s.all().unwrap(), vec![(2, b"b".to_vec())]);
     }
 
     #[test]

@@ -17,19 +17,18 @@ use rumqttc::mqttbytes::v4::{
     SubscribeReasonCode, Unsubscribe,
 };
 use rumqttc::mqttbytes::QoS;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
-use tokio::time::{sleep, sleep_until, timeout, Instant};
+use tokio::time::{sleep_until, Instant};
 
-use crate::api::{BackendCmd, BackendEvent, ClientIdx, ConnectParams, TlsSettings};
+use crate::api::{BackendCmd, BackendEvent, ClientIdx, ConnectParams};
 pub use crate::connect::encode_connect;
+pub use crate::dial::LinkSpec;
+use crate::dial::{open, Io};
 use crate::faults::Fault;
 
 /// Largest incoming MQTT packet accepted.
 const MAX_PACKET: usize = 1 << 20;
-/// How long `AT+QMTOPEN` may take (the guide's maximum response time).
-const OPEN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// A message to a client task.
 #[derive(Debug, Clone)]
@@ -43,21 +42,6 @@ pub enum ClientMsg {
 /// An event from a client task: client index, generation, event.
 pub type Tagged = (ClientIdx, u64, BackendEvent);
 
-/// Where and how a client task opens its link.
-#[derive(Debug, Clone)]
-pub struct LinkSpec {
-    /// Host name or address.
-    pub host: String,
-    /// Port.
-    pub port: u16,
-    /// TLS settings, if any.
-    pub tls: Option<TlsSettings>,
-    /// Latency added to each round trip and handshake.
-    pub rtt: Duration,
-    /// A carrier NAT idle timeout on the path, if any.
-    pub nat_idle: Option<Duration>,
-}
-
 /// How the network path of a link behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Path {
@@ -70,9 +54,6 @@ enum Path {
     /// reported any more.
     Wedged,
 }
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 fn qos(q: u8) -> QoS {
     match q {
@@ -115,48 +96,6 @@ pub fn spawn_client(
         session.run().await;
     });
     tx
-}
-
-async fn open(
-    host: &str,
-    port: u16,
-    tls: Option<TlsSettings>,
-    rtt: Duration,
-) -> Result<Box<dyn Io>, i8> {
-    let addrs = match tokio::net::lookup_host((host, port)).await {
-        Ok(a) => a.collect::<Vec<_>>(),
-        Err(e) => {
-            tracing::info!(host, "DNS lookup failed: {e}");
-            return Err(4);
-        }
-    };
-    sleep(rtt).await;
-    let tcp = match timeout(OPEN_TIMEOUT, TcpStream::connect(&addrs[..])).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::info!(host, port, "connect failed: {e}");
-            return Err(-1);
-        }
-        Err(_) => return Err(-1),
-    };
-    let _ = tcp.set_nodelay(true);
-    let Some(tls) = tls else {
-        return Ok(Box::new(tcp));
-    };
-    let connector = crate::tls::connector(&tls).map_err(|e| {
-        tracing::warn!("TLS configuration unusable: {e}");
-        -1
-    })?;
-    let name = rustls_pki_types::ServerName::try_from(host.to_string()).map_err(|_| -1)?;
-    sleep(rtt).await;
-    match timeout(OPEN_TIMEOUT, connector.connect(name, tcp)).await {
-        Ok(Ok(s)) => Ok(Box::new(s)),
-        Ok(Err(e)) => {
-            tracing::info!(host, "TLS handshake failed: {e}");
-            Err(-1)
-        }
-        Err(_) => Err(-1),
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

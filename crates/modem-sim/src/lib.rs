@@ -24,6 +24,7 @@ pub mod cfg;
 mod connect;
 mod contexts;
 pub mod derive;
+mod dial;
 mod fault_state;
 #[cfg(test)]
 mod fault_tests;

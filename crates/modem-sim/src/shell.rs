@@ -298,6 +298,9 @@ impl Session {
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Tagged>();
         let step = self.module.power_up();
         self.apply(step, &ev_tx);
+        // Every `Simulator` handle may be dropped while the session runs: then no fault can
+        // come any more, and a closed channel must not be polled (it is always ready).
+        let mut faults_open = true;
         loop {
             let next = self
                 .timers
@@ -307,10 +310,13 @@ impl Session {
             let step = tokio::select! {
                 // Faults first, so a fault injected before a command applies to it.
                 biased;
-                f = faults.recv() => match f {
+                f = faults.recv(), if faults_open => match f {
                     Ok(f) => self.module.inject(f),
                     Err(broadcast::error::RecvError::Lagged(_)) => Step::default(),
-                    Err(broadcast::error::RecvError::Closed) => Step::default(),
+                    Err(broadcast::error::RecvError::Closed) => {
+                        faults_open = false;
+                        Step::default()
+                    }
                 },
                 chunk = input.recv() => match chunk {
                     None => break,

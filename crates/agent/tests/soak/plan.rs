@@ -55,7 +55,7 @@ impl Plan {
             cloud,
             baud: env_num("SOAK_BAUD", 0) as u32,
             window: env_num("SOAK_WINDOW", 100).max(1),
-            time_limit: Duration::from_secs(env_num("SOAK_TIME_LIMIT_S", 240)),
+            time_limit: Duration::from_secs(env_num("SOAK_TIME_LIMIT_S", 600)),
         };
         assert!(plan.records > 0, "SOAK_RECORDS must be at least 1");
         plan
@@ -92,7 +92,7 @@ pub fn kind_name(d: &Disturbance) -> &'static str {
 
 /// The disturbances in the order they happen, each with the number of distinct records the
 /// broker must have seen first. Faults are drawn uniformly from the six kinds (client 0,
-/// counts 1–3 for error / garbage / stall); everything is a function of the seed.
+/// counts 1–3 for error / garbage, 1–2 for stall); everything is a function of the seed.
 pub fn schedule(plan: &Plan) -> Vec<(u64, Disturbance)> {
     let mut rng = fastrand::Rng::with_seed(plan.seed);
     let n = plan.records;
@@ -111,7 +111,11 @@ pub fn schedule(plan: &Plan) -> Vec<(u64, Disturbance)> {
             2 => Fault::Error(rng.u32(1..=3)),
             3 => Fault::Garbage(rng.u32(1..=3)),
             4 => Fault::Reboot,
-            _ => Fault::Stall(rng.u32(1..=3)),
+            // Two lines at most: the command and the driver's probe after it, so the AT
+            // channel looks dead (the watchdog path). A third swallowed line lands on the
+            // next command, often a recovery step's `AT+CGACT`, which waits out the guide's
+            // 150 s before anything else happens (see docs/soak.md).
+            _ => Fault::Stall(rng.u32(1..=2)),
         };
         out.push((
             spread(i, u64::from(plan.faults), &mut rng),

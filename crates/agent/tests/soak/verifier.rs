@@ -25,8 +25,8 @@ pub struct Arrivals {
     /// agent publishes its store in order, so the stream rises while a link lasts and goes
     /// back only when the agent re-sends from its oldest waiting record after a reconnect or
     /// a restart (or the broker re-delivers to the verifier after a broker restart). Every
-    /// out-of-order first arrival follows a rewind: it is a retry exactly when the rewinds
-    /// are explained by such disruptions.
+    /// out-of-order first arrival follows a rewind. Module-level retransmissions (no
+    /// disruption the agent sees) rewind too, so this is reported, not judged.
     pub rewinds: u64,
     /// Payloads on the topic that carried no `seq`.
     pub unreadable: Vec<String>,
