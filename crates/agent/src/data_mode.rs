@@ -31,6 +31,12 @@ pub const ANSWER_WAIT: Duration = Duration::from_millis(500);
 /// input left by an earlier process).
 static SETTLED: AtomicBool = AtomicBool::new(false);
 
+/// Makes the next [`settle_once`] settle again: the link went down while a publish was in
+/// flight, so this process itself may have left the module in a `>` input.
+pub fn rearm() {
+    SETTLED.store(false, Ordering::SeqCst);
+}
+
 /// [`settle`] with the agent's limits, on the first open of the port in this process only;
 /// what it found is logged.
 pub async fn settle_once<S>(io: &mut S)

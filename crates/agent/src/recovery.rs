@@ -20,7 +20,7 @@ const RESET_WAIT: Duration = Duration::from_secs(30);
 pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
     match rung {
         Rung::PdpReset => {
-            let client = open(profile)?;
+            let client = open(profile).await?;
             let context = profile.recovery.pdp_context;
             // Deactivating a context that is already down answers ERROR on some firmware.
             if let Err(e) = client
@@ -41,7 +41,7 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Rung::RadioReset => {
-            let client = open(profile)?;
+            let client = open(profile).await?;
             client
                 .execute(SetFunctionality {
                     fun: Functionality::Minimum,
@@ -59,7 +59,7 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
                 .map_err(|e| e.to_string())
         }
         Rung::ModuleReset => {
-            let client = open(profile)?;
+            let client = open(profile).await?;
             let mut events = client.events();
             client
                 .execute(SetFunctionality {
@@ -74,9 +74,10 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
     }
 }
 
-fn open(profile: &Profile) -> Result<Client, String> {
-    let port = open_serial(&profile.module.port, profile.module.baud)
+async fn open(profile: &Profile) -> Result<Client, String> {
+    let mut port = open_serial(&profile.module.port, profile.module.baud)
         .map_err(|e| format!("cannot open {}: {e}", profile.module.port))?;
+    crate::data_mode::settle_once(&mut port).await;
     let (client, _task) = Client::spawn(port);
     Ok(client)
 }
@@ -133,7 +134,7 @@ async fn power_cycle(profile: &Profile) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + wait;
     let mut last = String::from("no attempt");
     while tokio::time::Instant::now() < deadline {
-        match open(profile) {
+        match open(profile).await {
             Ok(client) => match client.execute(At).await {
                 Ok(()) => return Ok(()),
                 Err(e) => last = e.to_string(),
