@@ -34,9 +34,9 @@ pub mod data_mode;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod doctor;
-pub mod link;
 #[cfg(feature = "demo")]
 pub mod line_tap;
+pub mod link;
 pub mod perms;
 pub mod profile;
 pub mod provision;

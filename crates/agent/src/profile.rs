@@ -565,8 +565,8 @@ pub fn mask(text: &str, secrets: &[String]) -> String {
 mod publish;
 #[path = "profile_recovery.rs"]
 mod recovery;
-pub use recovery::RecoverySection;
 pub use publish::{PublishSection, MAX_BATCH};
+pub use recovery::RecoverySection;
 
 #[cfg(test)]
 #[path = "profile_tests.rs"]

@@ -3,8 +3,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 
 use super::*;
-use crate::request::Effect;
 use crate::decoder::tests::module;
+use crate::request::Effect;
 use crate::urc::{ConnectReturnCode, OpenResult, PacketResult};
 
 pub(super) fn req(line: &str, completion: Completion, timeout_s: u64) -> Request {
