@@ -55,12 +55,9 @@ enum Path {
     Wedged,
 }
 
+/// The guide's `<qos>` (already checked to be 0–2 by the module core).
 fn qos(q: u8) -> QoS {
-    match q {
-        0 => QoS::AtMostOnce,
-        1 => QoS::AtLeastOnce,
-        _ => QoS::ExactlyOnce,
-    }
+    rumqttc::mqttbytes::qos(q).unwrap_or(QoS::ExactlyOnce)
 }
 
 /// Spawns the task of client `idx` (generation `generation`), which opens the link and then

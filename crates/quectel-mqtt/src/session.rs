@@ -567,3 +567,7 @@ mod tests;
 #[cfg(test)]
 #[path = "session_split_tests.rs"]
 mod split_tests;
+
+#[cfg(test)]
+#[path = "session_late_tests.rs"]
+mod late_tests;
