@@ -13,6 +13,9 @@
 //! and its idle CPU. The table goes to stdout and `docs/benchmarks.md` (`--out`).
 //!
 //! `--quick` shortens every phase (a smoke run; its numbers are noisier).
+//!
+//! Without `--bench` (as `cargo test --all-targets` runs it) it is a smoke test instead: one
+//! short pipelined row through the debug `cellagent` that must deliver, nothing written.
 
 #[path = "pipeline/report.rs"]
 mod report;
@@ -40,6 +43,8 @@ struct Plan {
     measure: Duration,
     light: usize,
     backlog: usize,
+    /// `cargo test` ran this, not `cargo bench`.
+    smoke: bool,
 }
 
 fn workspace() -> PathBuf {
@@ -56,6 +61,7 @@ fn plan() -> Result<Plan, String> {
         measure: Duration::from_secs(8),
         light: 20,
         backlog: 10_000,
+        smoke: true,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -65,13 +71,14 @@ fn plan() -> Result<Plan, String> {
                 p.agent_bin = root.join(args.next().ok_or("--agent-bin needs a path")?)
             }
             "--out" => p.out = root.join(args.next().ok_or("--out needs a path")?),
-            "--quick" => {
-                p.warm = Duration::from_millis(500);
-                p.measure = Duration::from_secs(2);
-                p.light = 6;
-            }
-            _ => {} // `cargo bench` passes `--bench`
+            "--quick" => quick(&mut p),
+            "--bench" => p.smoke = false,
+            _ => {}
         }
+    }
+    if p.smoke {
+        p.agent_bin = PathBuf::from(env!("CARGO_BIN_EXE_cellagent"));
+        quick(&mut p);
     }
     if !p.agent_bin.exists() {
         return Err(format!(
@@ -81,6 +88,12 @@ fn plan() -> Result<Plan, String> {
         ));
     }
     Ok(p)
+}
+
+fn quick(p: &mut Plan) {
+    p.warm = Duration::from_millis(500);
+    p.measure = Duration::from_secs(2);
+    p.light = 6;
 }
 
 /// The demo models with a text property `Note` (Huawei's demo has no model).
@@ -341,6 +354,20 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if p.smoke {
+        match row(Which::Huawei, 64, Mode::Pipelined, &p).await {
+            Ok(r) if r.msgs_per_s > 0.0 && r.p50_ms.is_finite() => {
+                println!("pipeline smoke: {}", r.line());
+                return;
+            }
+            Ok(r) => eprintln!(
+                "pipeline smoke: nothing delivered in the window: {}",
+                r.line()
+            ),
+            Err(e) => eprintln!("pipeline smoke: {e}"),
+        }
+        std::process::exit(1);
+    }
     println!("{}", Row::header());
     let mut rows = Vec::new();
     for which in [Which::Aliyun, Which::Onenet, Which::Huawei] {
