@@ -31,8 +31,10 @@ pub const ANSWER_WAIT: Duration = Duration::from_millis(500);
 /// input left by an earlier process).
 static SETTLED: AtomicBool = AtomicBool::new(false);
 
-/// Makes the next [`settle_once`] settle again: the link went down while a publish was in
-/// flight, so this process itself may have left the module in a `>` input.
+/// Makes the next [`settle_once`] settle again: the link was given up while the transport
+/// said the module may be taking a command's data (`Client::may_be_taking_data`: a publish
+/// whose `>` had not come, or came after its timeout), so this process itself may have left
+/// the module in a `>` input.
 pub fn rearm() {
     SETTLED.store(false, Ordering::SeqCst);
 }

@@ -15,7 +15,7 @@ use quectel_mqtt::commands::{
     At, Close, Disconnect, PdpContextQuery, SetEcho, SignalQuality, SimState, SimStatusQuery,
     QUICK_TIMEOUT,
 };
-use quectel_mqtt::driver::{open_serial, Client};
+use quectel_mqtt::driver::{open_serial_async, Client};
 use quectel_mqtt::request::{Completion, Info, Request};
 use quectel_mqtt::Error;
 use serde::Serialize;
@@ -168,7 +168,7 @@ async fn probe_all(
     r: &mut Run,
 ) -> Option<ClockStatus> {
     let port = &profile.module.port;
-    let serial = match open_serial(port, profile.module.baud) {
+    let serial = match open_serial_async(port, profile.module.baud).await {
         Ok(s) => s,
         Err(e) => {
             r.fail(

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use quectel_mqtt::commands::{At, Close, Disconnect, SimState, SubAck, TopicFilter};
-use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
+use quectel_mqtt::driver::{open_serial_async, Client, DriverEvent};
 use thing_model::Platform;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
@@ -36,6 +36,16 @@ impl Drop for Link {
 }
 
 impl Link {
+    /// Call before giving the link up: its last AT lines (secrets masked), and the next open
+    /// of the port settles the module first if this session may have left it taking a
+    /// command's data (a publish whose `>` came late; see `data_mode`).
+    pub async fn give_up(&self) -> Vec<String> {
+        if self.client.may_be_taking_data().await {
+            crate::data_mode::rearm();
+        }
+        self.client.transcript().await
+    }
+
     /// `AT+QMTDISC` then `AT+QMTCLOSE` (errors logged, not returned).
     pub async fn shutdown(&self, client_index: u8) {
         if let Err(e) = self
@@ -128,12 +138,14 @@ pub async fn connect(
     };
     let mut script = script::build(&profile, platform.as_ref(), now())
         .map_err(|e| failure(Cause::BringUp, format!("credentials: {e}")))?;
-    let mut port = open_serial(&profile.module.port, profile.module.baud).map_err(|e| {
-        failure(
-            Cause::Port,
-            format!("cannot open {}: {e}", profile.module.port),
-        )
-    })?;
+    let mut port = open_serial_async(&profile.module.port, profile.module.baud)
+        .await
+        .map_err(|e| {
+            failure(
+                Cause::Port,
+                format!("cannot open {}: {e}", profile.module.port),
+            )
+        })?;
     // Found by the soak (issue 10): a module left in a publish's `>` input by an earlier
     // process would publish our first AT lines as that payload; see `data_mode`.
     crate::data_mode::settle_once(&mut port).await;
@@ -176,7 +188,7 @@ pub async fn connect(
             return Err(ConnectFailure {
                 cause: e.cause,
                 message: e.message,
-                transcript: link.client.transcript().await,
+                transcript: link.give_up().await,
             });
         }
         i += 1;

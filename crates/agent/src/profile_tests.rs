@@ -103,3 +103,28 @@ fn publish_window_and_batch_are_checked_and_named() {
         Profile::from_toml(&format!("{ALI}[publish]\nwindows = 2\n"), Path::new(".")).unwrap_err();
     assert!(e.field.starts_with("publish.windows"), "{e}");
 }
+
+#[test]
+fn the_publish_rate_defaults_to_the_clouds_limit_and_can_be_set_or_lifted() {
+    let p = Profile::from_toml(ALI, Path::new(".")).unwrap();
+    // OneNET Studio 1/s, Huawei IoTDA 50/s (shared/clouds); Aliyun 30/s (unverified).
+    assert_eq!(p.publish.rate(CloudKind::Onenet), (1.0, 1));
+    assert_eq!(p.publish.rate(CloudKind::Huawei), (50.0, 50));
+    assert_eq!(p.publish.rate(CloudKind::Aliyun), (30.0, 30));
+    let p = Profile::from_toml(
+        &format!("{ALI}[publish]\nrate_per_s = 0.5\n"),
+        Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(
+        p.publish.rate(CloudKind::Aliyun),
+        (0.5, 1),
+        "burst at least 1"
+    );
+    let p = Profile::from_toml(
+        &format!("{ALI}[publish]\nrate_per_s = 0\nburst = 7\n"),
+        Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(p.publish.rate(CloudKind::Onenet), (0.0, 7));
+}

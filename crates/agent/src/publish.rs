@@ -3,6 +3,9 @@
 //! order they were started so the driver writes them in store order), and the choice of how
 //! many stored lines go into the next publish (`[publish] batch`).
 //!
+//! Each publish takes a token from the rate bucket (`[publish] rate_per_s`, `burst`); with
+//! none left the store waits and `run` wakes `fill` again when the next token is due.
+//!
 //! A flight carries the store sequence numbers and app ids of every line in it: the lines
 //! leave the store, and each gets its own `delivered`, only when the module reports the
 //! publish acknowledged (`+QMTPUBEX: <idx>,<msgid>,0`).
@@ -158,6 +161,11 @@ impl Agent {
                     return;
                 }
             };
+            let now = std::time::Instant::now();
+            if !self.rate.try_take(now) {
+                self.rate_wake = Some(Instant::from_std(self.rate.ready_at(now)));
+                return;
+            }
             let platform = self.platform.as_ref();
             let n = if batch > 1 {
                 batch_len(platform, &next, self.corr.peek_wire_id())

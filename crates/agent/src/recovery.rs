@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use quectel_mqtt::commands::{At, Functionality, PdpActivate, SetFunctionality};
-use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
+use quectel_mqtt::driver::{open_serial_async, Client, DriverEvent};
 use quectel_mqtt::Urc;
 
 use crate::profile::Profile;
@@ -75,7 +75,8 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
 }
 
 async fn open(profile: &Profile) -> Result<Client, String> {
-    let mut port = open_serial(&profile.module.port, profile.module.baud)
+    let mut port = open_serial_async(&profile.module.port, profile.module.baud)
+        .await
         .map_err(|e| format!("cannot open {}: {e}", profile.module.port))?;
     crate::data_mode::settle_once(&mut port).await;
     let (client, _task) = Client::spawn(port);

@@ -13,7 +13,7 @@ use quectel_mqtt::commands::{
     CfgKeepalive, CfgRecvMode, CfgTimeout, Close, Connect, Credentials, Disconnect, Open, Qos,
     RecvMode, Secret as AtSecret, TopicFilter,
 };
-use quectel_mqtt::driver::{open_serial, Client, DriverEvent};
+use quectel_mqtt::driver::{open_serial_async, Client, DriverEvent};
 use quectel_mqtt::Urc;
 use thing_model::{Platform, Provisioned};
 
@@ -92,7 +92,8 @@ async fn exchange(profile: &Profile, platform: &dyn Platform) -> Result<Provisio
         .ok_or("this profile already has device credentials; nothing to register")?;
     let idx = profile.module.client_index;
     let c = step.connect;
-    let port = open_serial(&profile.module.port, profile.module.baud)
+    let port = open_serial_async(&profile.module.port, profile.module.baud)
+        .await
         .map_err(|e| format!("cannot open {}: {e}", profile.module.port))?;
     let (client, task) = Client::spawn(port);
     let _stop = scopeguard(task);

@@ -24,6 +24,7 @@ use crate::bridge::{stored_bytes, Correlator};
 use crate::clock::Clock;
 use crate::link::{connect, ConnectFailure, Link};
 use crate::profile::Profile;
+use crate::rate::TokenBucket;
 use crate::store::Store;
 use crate::supervisor::{Cause, Supervisor};
 use crate::AgentError;
@@ -239,6 +240,10 @@ struct Agent {
     resend: Option<(u64, Instant)>,
     /// Refused publishes since the last acknowledged one.
     refusals: u32,
+    /// The cloud's per-device publish rate (`[publish] rate_per_s`, `burst`).
+    rate: TokenBucket,
+    /// When the rate allows the next publish, if one is waiting for it.
+    rate_wake: Option<Instant>,
     next_local_id: u64,
     reported_backlog: u64,
     reported_at: Instant,
@@ -370,6 +375,11 @@ pub async fn run(
         sent_upto: 0,
         resend: None,
         refusals: 0,
+        rate: {
+            let (per_s, burst) = profile.publish.rate(profile.cloud.platform);
+            TokenBucket::new(per_s, burst, std::time::Instant::now())
+        },
+        rate_wake: None,
         next_local_id: crate::now_ms() as u64,
         reported_backlog: 0,
         reported_at: Instant::now(),
@@ -406,7 +416,7 @@ pub async fn run(
                 agent.last_heard = Instant::now();
                 if let Some(reason) = agent.completed(flight, result) {
                     let transcript = match &slot {
-                        LinkSlot::Up(link) => link.client.transcript().await,
+                        LinkSlot::Up(link) => link.give_up().await,
                         _ => Vec::new(),
                     };
                     agent.link_down(&mut slot, Cause::PublishFailed, reason, transcript);
@@ -418,7 +428,7 @@ pub async fn run(
                     Ok(Ok(())) => agent.last_heard = Instant::now(),
                     Ok(Err(e)) => {
                         let transcript = match &slot {
-                            LinkSlot::Up(link) => link.client.transcript().await,
+                            LinkSlot::Up(link) => link.give_up().await,
                             _ => Vec::new(),
                         };
                         let reason = format!("liveness probe: nothing heard for {} s and the broker did not answer a re-subscription: {e}", agent.liveness.as_secs());
@@ -468,12 +478,13 @@ pub async fn run(
                 };
                 if let Some((cause, reason)) = lost {
                     let transcript = match &slot {
-                        LinkSlot::Up(link) => link.client.transcript().await,
+                        LinkSlot::Up(link) => link.give_up().await,
                         _ => Vec::new(),
                     };
                     agent.link_down(&mut slot, cause, reason, transcript);
                 }
             },
+            _ = sleep_until_some(agent.rate_wake) => agent.rate_wake = None,
             line = inputs.recv(), if inputs_open => match line {
                 Some(line) => {
                     // What else has arrived is stored in the same commit.
@@ -522,6 +533,14 @@ pub async fn run(
     }
     agent.status(LinkState::Disconnected, Some("shutdown".into()));
     Ok(())
+}
+
+/// Resolves at `at`; pends forever on `None`.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

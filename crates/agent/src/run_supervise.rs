@@ -45,11 +45,6 @@ impl Agent {
         reason: String,
         transcript: Vec<String>,
     ) {
-        if !self.inflight.is_empty() {
-            // A publish may be stuck at its `>` prompt: the next command would become its
-            // payload (found by the soak). Settle before the port is used again.
-            crate::data_mode::rearm();
-        }
         self.inflight.clear();
         self.resend = None;
         self.probe = None;

@@ -70,6 +70,9 @@ fn profile_fields() {
         (o.replace("Yk9xZ0F1Q2lTbGdKZkx0UkV0a0pLc2NwRmFqT3h6R3c=", "not base64!"), "profile field `cloud.onenet.access_key`: access_key: is not standard base64 (RFC 4648, padded): invalid character at offset 3 (key of 11 characters)"),
         (h.replace("device_id = \"5f1a2b3c4d_dev001\"", ""), "profile field `cloud.huawei.device_id`: is missing (give device_id + secret, or product_id + node_id + product_secret)"),
         (h.replace("sign_type = 0", "sign_type = 3"), "profile field `cloud.huawei.sign_type`: 3 is not 0 or 1"),
+        (format!("{a}\n[publish]\nrate_per_s = -1\n"), "profile field `publish.rate_per_s`: -1 is outside 0..=1000 (0 = unlimited)"),
+        (format!("{a}\n[publish]\nburst = 0\n"), "profile field `publish.burst`: 0 is outside 1..=1000"),
+        (format!("{a}\n[publish]\nwindows = 2\n"), "profile field `publish.windows`: unknown field; expected one of window, batch, rate_per_s, burst"),
     ];
     for (text, want) in cases {
         assert_eq!(profile_error(&text), want);

@@ -18,6 +18,7 @@ use crate::backend::{spawn_client, ClientMsg, Tagged};
 use crate::faults::Fault;
 use crate::module::{Module, ModuleConfig};
 use crate::pacing::Pacer;
+use crate::pty::PtyMaster;
 
 /// Everything that configures a simulator.
 #[derive(Debug, Clone)]
@@ -148,22 +149,24 @@ impl Simulator {
 
     /// Opens a pty pair and returns the master (run a session on it) and the slave's path.
     /// The slave is closed here, so a host can open it by path (serialport takes an
-    /// exclusive lock); while no host has it open, reads on the master fail with EIO and the
-    /// session waits.
-    pub fn open_pty() -> io::Result<(tokio_serial::SerialStream, String)> {
+    /// exclusive lock); while no host has it open, the session waits (see [`PtyMaster`]).
+    pub fn open_pty() -> io::Result<(PtyMaster, String)> {
+        use std::os::fd::AsRawFd;
         use tokio_serial::SerialPort;
         let (master, slave) =
             tokio_serial::SerialStream::pair().map_err(|e| io::Error::other(e.to_string()))?;
         // A child process spawned meanwhile (a broker, a script) must not inherit either end:
         // an inherited slave keeps serialport's exclusive lock, and the host could not open
         // the port for as long as that child runs.
-        close_on_exec(&master);
         close_on_exec(&slave);
         let path = slave
             .name()
             .ok_or_else(|| io::Error::other("pty slave has no name"))?;
         drop(slave);
-        Ok((master, path))
+        // The master leaves tokio's reactor (see `pty`): the threads own a duplicate.
+        let fd = PtyMaster::dup(master.as_raw_fd())?;
+        drop(master);
+        Ok((PtyMaster::new(fd)?, path))
     }
 
     /// Serves fault commands (one per line, see [`Fault`]'s `FromStr`; `power-cycle` too)

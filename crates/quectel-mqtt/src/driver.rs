@@ -44,6 +44,9 @@ enum Op {
     Transcript {
         reply: oneshot::Sender<Vec<String>>,
     },
+    TakingData {
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// What the driver reports besides command results.
@@ -77,21 +80,54 @@ pub struct Client {
 ///
 /// The descriptor is closed on `exec`, so a child process (a power-cycle script, a broker
 /// started by a test) never keeps the port, and its lock, for as long as it runs.
+///
+/// This blocks the calling thread while it waits; async code uses [`open_serial_async`],
+/// which lets the runtime run on (with one worker thread, the task still holding the port
+/// could otherwise never drop it within the patience).
 pub fn open_serial(
     path: &str,
     baud: u32,
 ) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
-    use tokio_serial::SerialPortBuilderExt;
     let started = std::time::Instant::now();
-    let port = loop {
-        match tokio_serial::new(path, baud).open_native_async() {
-            Ok(port) => break port,
-            Err(e) if e.description.contains("lock") && started.elapsed() < PORT_LOCK_PATIENCE => {
-                std::thread::sleep(Duration::from_millis(20));
+    loop {
+        match try_open_serial(path, baud) {
+            Err(e) if is_lock_conflict(&e) && started.elapsed() < PORT_LOCK_PATIENCE => {
+                std::thread::sleep(LOCK_RETRY);
             }
-            Err(e) => return Err(e),
+            r => return r,
         }
-    };
+    }
+}
+
+/// [`open_serial`] that waits for a lock conflict with `tokio::time::sleep` instead of
+/// blocking the thread.
+pub async fn open_serial_async(
+    path: &str,
+    baud: u32,
+) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
+    let started = std::time::Instant::now();
+    loop {
+        match try_open_serial(path, baud) {
+            Err(e) if is_lock_conflict(&e) && started.elapsed() < PORT_LOCK_PATIENCE => {
+                tokio::time::sleep(LOCK_RETRY).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+const LOCK_RETRY: Duration = Duration::from_millis(20);
+
+fn is_lock_conflict(e: &tokio_serial::Error) -> bool {
+    e.description.contains("lock")
+}
+
+fn try_open_serial(
+    path: &str,
+    baud: u32,
+) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
+    use tokio_serial::SerialPortBuilderExt;
+    let port = tokio_serial::new(path, baud).open_native_async()?;
     #[cfg(unix)]
     {
         use std::os::fd::AsRawFd;
@@ -266,6 +302,16 @@ impl Client {
         rx.await.unwrap_or_default()
     }
 
+    /// Whether the module may be left in a command's data input (see
+    /// [`Session::may_be_taking_data`]); true when the driver task has stopped (unknown).
+    pub async fn may_be_taking_data(&self) -> bool {
+        let (reply, rx) = oneshot::channel();
+        if self.ops.send(Op::TakingData { reply }).await.is_err() {
+            return true;
+        }
+        rx.await.unwrap_or(true)
+    }
+
     /// Events from now on. A receiver that falls more than 1024 events behind loses the
     /// oldest (`RecvError::Lagged`).
     pub fn events(&self) -> broadcast::Receiver<DriverEvent> {
@@ -364,6 +410,9 @@ async fn run<T>(
                 }
                 Some(Op::Transcript { reply }) => {
                     let _ = reply.send(session.transcript().render(Instant::now().into_std()));
+                }
+                Some(Op::TakingData { reply }) => {
+                    let _ = reply.send(session.may_be_taking_data());
                 }
             },
             _ = sleep_until(deadline), if deadline.is_some() => session.handle_timeout(Instant::now().into_std()),

@@ -17,6 +17,10 @@
 //! final codes that arrive before the probe's `+CSQ:` line belong to the timed-out command and
 //! are dropped. If the probe is not answered either, queued commands fail with
 //! [`Error::Unresponsive`] and the session keeps probing until the module answers.
+//!
+//! A command with data (`AT+QMTPUBEX`, `AT+QFUPL`) that times out before its `>`/`CONNECT`
+//! is different: a late prompt would make the probe the message's payload. The session then
+//! writes nothing until the module shows its state (see `session/input.rs`).
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -119,9 +123,14 @@ impl Session {
                 let p = *p;
                 let (command, after) = (p.request.name, p.request.timeout + self.config.slack);
                 self.note(now, format!("{command}: no final result within {after:?}"));
+                let unsent = p.request.data.clone().filter(|_| !p.data_sent);
                 self.settle(p, Err(Error::Timeout { command, after }));
-                self.start_probe(now);
+                match unsent {
+                    Some(data) => self.await_input(data, now),
+                    None => self.start_probe(now),
+                }
             }
+            Channel::Input { deadline, .. } if *deadline <= now => self.quiet_over(now),
             Channel::Probing { deadline, .. } if *deadline <= now => {
                 if !self.unresponsive {
                     self.unresponsive = true;
@@ -156,7 +165,7 @@ impl Session {
     pub fn poll_timeout(&self) -> Option<Instant> {
         let channel = match &self.channel {
             Channel::Busy(p) => Some(p.deadline),
-            Channel::Probing { deadline, .. } => Some(*deadline),
+            Channel::Probing { deadline, .. } | Channel::Input { deadline, .. } => Some(*deadline),
             Channel::Idle => None,
         };
         channel
@@ -206,6 +215,18 @@ impl Session {
             .iter()
             .filter(|p| is_publish_of(p, client))
             .count()
+    }
+
+    /// Whether the module may be in (or about to enter) a command's data input, where every
+    /// byte written becomes that data: a command with data is on the channel and its data has
+    /// not been written, or one timed out before its prompt (see `session/input.rs`). A host
+    /// that gives this port up now should let the next user of the port settle it first.
+    pub fn may_be_taking_data(&self) -> bool {
+        match &self.channel {
+            Channel::Busy(p) => p.request.data.is_some() && !p.data_sent,
+            Channel::Input { .. } => true,
+            Channel::Idle | Channel::Probing { .. } => false,
+        }
     }
 
     /// The last AT lines, secrets masked (see [`Transcript`]).
@@ -328,6 +349,9 @@ impl Session {
     }
 
     fn handle_prompt(&mut self, now: Instant) {
+        if self.late_prompt(false, now) {
+            return;
+        }
         if let Channel::Busy(p) = &mut self.channel {
             if let (Some(Data::Prompt(data)), false) = (&p.request.data, p.data_sent) {
                 p.data_sent = true;
@@ -379,6 +403,7 @@ impl Session {
             }
             // A late answer of the timed-out command: drop it, keep probing.
             probing @ Channel::Probing { .. } => self.channel = probing,
+            Channel::Input { .. } => self.final_while_quiet(&code, now),
             // A final code nobody waits for (a command of an earlier run, a glitch).
             Channel::Idle => {
                 tracing::debug!("final result code with no command in flight: {code:?}")
@@ -435,7 +460,11 @@ impl Session {
                     return;
                 }
             }
-            Channel::Idle => {}
+            Channel::Input { connect: true, .. } if line == "CONNECT" => {
+                self.late_prompt(true, now);
+                return;
+            }
+            Channel::Input { .. } | Channel::Idle => {}
         }
         self.handle_urc(Urc::parse(&line), now);
     }
@@ -495,7 +524,7 @@ impl Session {
                 self.settle(*p, Err(Error::Restarted { command }));
                 true
             }
-            Channel::Probing { .. } => true,
+            Channel::Probing { .. } | Channel::Input { .. } => true,
             Channel::Idle => false,
         };
         for p in std::mem::take(&mut self.awaiting) {
@@ -549,6 +578,7 @@ impl Session {
 }
 
 mod effects;
+mod input;
 mod pending;
 mod transcript;
 mod types;

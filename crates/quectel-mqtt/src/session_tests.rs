@@ -40,7 +40,7 @@ pub(super) fn publish(client: u8, msgid: u16, payload: &'static [u8]) -> Request
 }
 
 pub(super) struct Harness {
-    session: Session,
+    pub(super) session: Session,
     now: Instant,
 }
 

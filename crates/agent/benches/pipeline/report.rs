@@ -21,12 +21,13 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// The profile section for the mode.
+    /// The profile section for the mode. The cloud's rate limit is off (`rate_per_s = 0`):
+    /// the bench measures the serial line and the module, not the cloud's quota.
     pub fn profile(self) -> &'static str {
         match self {
-            Mode::StopAndWait => "[publish]\nwindow = 1\n",
-            Mode::Pipelined => "[publish]\nwindow = 5\n",
-            Mode::Batched => "[publish]\nwindow = 5\nbatch = 100\n",
+            Mode::StopAndWait => "[publish]\nwindow = 1\nrate_per_s = 0\n",
+            Mode::Pipelined => "[publish]\nwindow = 5\nrate_per_s = 0\n",
+            Mode::Batched => "[publish]\nwindow = 5\nbatch = 100\nrate_per_s = 0\n",
         }
     }
 

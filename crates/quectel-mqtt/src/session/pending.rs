@@ -3,6 +3,8 @@
 
 use std::time::Instant;
 
+use bytes::Bytes;
+
 use crate::error::Error;
 use crate::request::{Completion, Request, Response, UrcKey};
 use crate::urc::{Message, Urc, UrcKind};
@@ -47,6 +49,15 @@ pub(super) enum Channel {
     Probing {
         prefix: &'static str,
         answered: bool,
+        deadline: Instant,
+    },
+    /// A command with data timed out before its `>` prompt (or `CONNECT`): the module may
+    /// still enter its input, where any byte becomes data. Nothing is written until it shows
+    /// its state or `deadline` passes (see the module docs).
+    Input {
+        data: Bytes,
+        /// `CONNECT` (file upload) rather than `>`.
+        connect: bool,
         deadline: Instant,
     },
 }

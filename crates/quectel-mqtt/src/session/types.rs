@@ -55,6 +55,11 @@ pub struct SessionConfig {
     pub max_frame: usize,
     /// How many AT lines the [`Transcript`](super::Transcript) keeps (0: none).
     pub transcript_lines: usize,
+    /// How long the session writes nothing after a command with data (`AT+QMTPUBEX`,
+    /// `AT+QFUPL`) timed out before its `>`/`CONNECT`, unless the module shows its state
+    /// first: longer than the module's `edit/timeout` (30 s by default), after which a late
+    /// input has been dropped by the module itself.
+    pub input_quiet: Duration,
 }
 
 impl Default for SessionConfig {
@@ -64,6 +69,7 @@ impl Default for SessionConfig {
             probe_timeout: Duration::from_secs(3),
             max_frame: crate::decoder::DEFAULT_MAX_FRAME,
             transcript_lines: 300,
+            input_quiet: Duration::from_secs(35),
         }
     }
 }
