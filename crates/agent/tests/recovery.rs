@@ -1,7 +1,8 @@
 //! The connection supervisor end to end (`cellagent run` ⇄ modem-sim over a pty ⇄ cloud-sim):
 //! every rung of the recovery ladder, the hold-off on bad credentials, the duplicate-client-id
-//! alarm, the liveness probe for a link that dies without a URC, and the watchdog for a dead
-//! AT channel — each time checking the agent recovers and its subscriptions work again.
+//! alarm, the liveness probe for a link that dies without a URC, the watchdog for a dead
+//! AT channel, and a carrier NAT's idle timeout against the keepalive — each time checking the
+//! agent recovers and its subscriptions work again.
 
 #[path = "../src/chain.rs"]
 mod chain;
@@ -261,5 +262,80 @@ async fn a_dead_at_channel_is_power_cycled_by_the_watchdog() {
         "{up}"
     );
     downlink_arrives(&c, &mut a).await;
+    assert_eq!(a.terminate(T).await.unwrap(), 0);
+}
+
+/// A carrier NAT that forgets a mapping idle for longer than its timeout: the module's
+/// keepalive pings are the traffic that keeps it. The liveness probe is pushed out of the way
+/// (`liveness_s = 600`), so only the keepalive matters. OneNET, whose keepalive may be as low
+/// as 10 s; both cases run at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keepalive_below_the_nat_idle_timeout_holds_the_link_and_one_above_is_healed() {
+    tokio::join!(nat_below_keepalive(), nat_above_keepalive());
+}
+
+/// `nat` s of NAT idle timeout, keepalive 10 s: a running agent, connected.
+async fn nat_chain(nat: u32) -> (Chain, AgentProc) {
+    let c = start(Which::Onenet, 0, None).await.unwrap();
+    recovery_section(&c, "liveness_s = 600\n");
+    c.modem.inject(Fault::NatIdle(nat));
+    let mut env = QUICK.to_vec();
+    env.push(("CELLAGENT_CLOUD__KEEPALIVE", "10"));
+    let mut a = AgentProc::spawn(bin(), &c.profile, &env, &[]).unwrap();
+    a.wait(T, "connected", |v| is_status(v, "connected"))
+        .await
+        .unwrap();
+    (c, a)
+}
+
+/// A property get on OneNET reaches the app: the link and its subscriptions work.
+async fn onenet_get_arrives(c: &Chain, a: &mut AgentProc) {
+    c.sim
+        .send_downlink(
+            Which::Onenet.device(),
+            Downlink::Get {
+                id: String::new(),
+                names: vec!["temp".into()],
+                service: None,
+            },
+        )
+        .await
+        .unwrap();
+    a.wait(T, "a downlink", |v| v.get("get").is_some())
+        .await
+        .unwrap();
+}
+
+/// Keepalive 10 s under a NAT that forgets after 15 s: 25 idle seconds, no drop.
+async fn nat_below_keepalive() {
+    let (c, mut a) = nat_chain(15).await;
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    onenet_get_arrives(&c, &mut a).await;
+    assert!(
+        !a.seen.iter().any(|v| is_status(v, "disconnected")),
+        "the pings kept the mapping: {:?}",
+        a.seen
+    );
+    assert_eq!(a.terminate(T).await.unwrap(), 0);
+}
+
+/// Keepalive 10 s over a NAT that forgets after 4 s: the first ping meets a black hole; the
+/// link is found dead and made again.
+async fn nat_above_keepalive() {
+    let (c, mut a) = nat_chain(4).await;
+    let down = a
+        .wait(T, "disconnected", |v| is_status(v, "disconnected"))
+        .await
+        .unwrap();
+    let causes = down["reconnects"].as_object().unwrap();
+    assert!(
+        causes.contains_key("ping_failed") || causes.contains_key("dropped"),
+        "{down}"
+    );
+    c.modem.inject(Fault::NatIdle(0));
+    a.wait(T, "connected again", |v| is_status(v, "connected"))
+        .await
+        .unwrap();
+    onenet_get_arrives(&c, &mut a).await;
     assert_eq!(a.terminate(T).await.unwrap(), 0);
 }

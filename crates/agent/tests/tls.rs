@@ -88,52 +88,75 @@ async fn broker(ca: &Ca) -> Option<Broker> {
         .unwrap()
         .signed_by(&key, &ca.issuer)
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let mut dir = tempfile::tempdir().unwrap();
     let (cert_file, key_file) = (dir.path().join("server.pem"), dir.path().join("server.key"));
     std::fs::write(&cert_file, cert.pem()).unwrap();
     std::fs::write(&key_file, key.serialize_pem()).unwrap();
-    let (tls_port, plain_port) = (free_port(), free_port());
-    let conf = dir.path().join("mosquitto.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "per_listener_settings false\nallow_anonymous true\npersistence false\nuser root\n\
-             log_dest stderr\n\
-             listener {tls_port} 127.0.0.1\ncertfile {}\nkeyfile {}\n\
-             listener {plain_port} 127.0.0.1\n",
-            cert_file.display(),
-            key_file.display()
-        ),
-    )
-    .unwrap();
-    let child = std::process::Command::new(bin)
-        .arg("-c")
-        .arg(&conf)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
+    // A free port can be taken by another test before mosquitto binds it: then mosquitto
+    // exits, and the broker is started again on new ports.
+    let mut why = String::new();
+    for _attempt in 0..3 {
+        let (tls_port, plain_port) = (free_port(), free_port());
+        let conf = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "per_listener_settings false\nallow_anonymous true\npersistence false\nuser root\n\
+                 log_dest stderr\n\
+                 listener {tls_port} 127.0.0.1\ncertfile {}\nkeyfile {}\n\
+                 listener {plain_port} 127.0.0.1\n",
+                cert_file.display(),
+                key_file.display()
+            ),
+        )
         .unwrap();
-    let b = Broker {
-        child,
-        tls_port,
-        plain_port,
-        _dir: dir,
-    };
-    for port in [tls_port, plain_port] {
-        let mut up = false;
-        for _ in 0..200 {
+        let log = dir.path().join("mosquitto.log");
+        let child = std::process::Command::new(&bin)
+            .arg("-c")
+            .arg(&conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        let mut b = Broker {
+            child,
+            tls_port,
+            plain_port,
+            _dir: dir,
+        };
+        if listening(&mut b, Duration::from_secs(10)).await {
+            return Some(b);
+        }
+        why = format!(
+            "mosquitto did not listen on {tls_port} and {plain_port}: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        // Keep the certificates' directory; dropping the broker stops mosquitto.
+        dir = std::mem::replace(&mut b._dir, tempfile::tempdir().unwrap());
+        drop(b);
+    }
+    panic!("{why}");
+}
+
+/// Waits until both of the broker's ports accept connections; false when it exited or
+/// `limit` passed.
+async fn listening(b: &mut Broker, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    for port in [b.tls_port, b.plain_port] {
+        loop {
             if tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
             {
-                up = true;
                 break;
+            }
+            if !matches!(b.child.try_wait(), Ok(None)) || tokio::time::Instant::now() > deadline {
+                return false;
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
-        assert!(up, "mosquitto did not listen on port {port}");
     }
-    Some(b)
+    true
 }
 
 /// modem-sim on a pty; returns the pty path the agent opens.
