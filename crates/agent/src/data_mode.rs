@@ -31,10 +31,10 @@ pub const ANSWER_WAIT: Duration = Duration::from_millis(500);
 /// input left by an earlier process).
 static SETTLED: AtomicBool = AtomicBool::new(false);
 
-/// Makes the next [`settle_once`] settle again: the link was given up while the transport
-/// said the module may be taking a command's data (`Client::may_be_taking_data`: a publish
-/// whose `>` had not come, or came after its timeout), so this process itself may have left
-/// the module in a `>` input.
+/// Makes the next [`settle_once`] settle again: a link was given up before its driver could
+/// tell that the module is not taking a command's data (`Link::drain`: the driver stopped, or
+/// the module stayed silent past the limit), so this process itself may have left the module
+/// in a `>` input.
 pub fn rearm() {
     SETTLED.store(false, Ordering::SeqCst);
 }

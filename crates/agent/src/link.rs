@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use quectel_mqtt::commands::{At, Close, Disconnect, SimState, SubAck, TopicFilter};
 use quectel_mqtt::driver::{open_serial_async, Client, DriverEvent};
+use quectel_mqtt::session::SessionConfig;
 use thing_model::Platform;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::clock::{module_network_time, Clock};
 use crate::profile::Profile;
@@ -18,6 +20,10 @@ use crate::supervisor::Cause;
 /// A clock correction larger than this re-signs the credentials.
 const RESIGN_AFTER_MS: i64 = 1_000;
 
+/// How much longer than the transport's input quiet (`agent.input_quiet_s`) [`Link::drain`]
+/// keeps a link at most: its probe afterwards.
+const DRAIN_MARGIN: Duration = Duration::from_secs(5);
+
 /// A connected module session. Dropping it stops the driver task.
 pub struct Link {
     /// The driver handle.
@@ -26,6 +32,8 @@ pub struct Link {
     pub events: broadcast::Receiver<DriverEvent>,
     /// The first subscription, re-subscribed to as the liveness probe.
     pub liveness_topic: Option<TopicFilter>,
+    /// The driver session's `input_quiet`.
+    input_quiet: Duration,
     task: JoinHandle<()>,
 }
 
@@ -36,14 +44,25 @@ impl Drop for Link {
 }
 
 impl Link {
-    /// Call before giving the link up: its last AT lines (secrets masked), and the next open
-    /// of the port settles the module first if this session may have left it taking a
-    /// command's data (a publish whose `>` came late; see `data_mode`).
-    pub async fn give_up(&self) -> Vec<String> {
-        if self.client.may_be_taking_data().await {
-            crate::data_mode::rearm();
+    /// Gives the link up: keeps the driver until the module has shown it is not taking a
+    /// command's data, then closes it. A publish whose `>` came after its timeout is answered
+    /// with its own payload by the driver's session (see quectel-mqtt's `session/input.rs`);
+    /// dropped now, the next open of the port would meet a module still waiting for that
+    /// payload, and the next commands would be published as it (found by the soak). Waits at
+    /// most `agent.input_quiet_s` and a margin; when the driver stopped first or that passed,
+    /// the next open settles the module instead (`data_mode`).
+    pub async fn drain(self) {
+        let deadline = Instant::now() + self.input_quiet + DRAIN_MARGIN;
+        loop {
+            if self.client.is_stopped() || Instant::now() >= deadline {
+                crate::data_mode::rearm();
+                return;
+            }
+            if !self.client.may_be_taking_data().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        self.client.transcript().await
     }
 
     /// `AT+QMTDISC` then `AT+QMTCLOSE` (errors logged, not returned).
@@ -149,13 +168,21 @@ pub async fn connect(
     // Found by the soak (issue 10): a module left in a publish's `>` input by an earlier
     // process would publish our first AT lines as that payload; see `data_mode`.
     crate::data_mode::settle_once(&mut port).await;
-    let (client, task) = Client::spawn(port);
+    let input_quiet = Duration::from_secs(u64::from(profile.agent.input_quiet_s));
+    let (client, task) = Client::spawn_with(
+        port,
+        SessionConfig {
+            input_quiet,
+            ..SessionConfig::default()
+        },
+    );
     let events = client.events();
     // Dropping `link` on an error path stops the driver task.
     let mut link = Link {
         client,
         events,
         liveness_topic: None,
+        input_quiet,
         task,
     };
     // Let a pending power-up `RDY` drain before the first command.
@@ -185,10 +212,12 @@ pub async fn connect(
             continue;
         }
         if let Err(e) = run_step(&link.client, &profile, step).await {
+            let transcript = link.client.transcript().await;
+            link.drain().await;
             return Err(ConnectFailure {
                 cause: e.cause,
                 message: e.message,
-                transcript: link.give_up().await,
+                transcript,
             });
         }
         i += 1;

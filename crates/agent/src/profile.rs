@@ -253,6 +253,15 @@ pub struct AgentSection {
     /// `AT+QMTCFG="timeout"` retries, 0–10 (default 3).
     #[serde(default = "default_retry_times")]
     pub retry_times: u8,
+    /// Seconds the transport writes nothing after a publish timed out before its `>` prompt
+    /// (the module may still print it and take any byte as the payload), 1–300 (default 35:
+    /// past the module's 30 s `edit/timeout`).
+    #[serde(default = "default_input_quiet")]
+    pub input_quiet_s: u16,
+}
+
+fn default_input_quiet() -> u16 {
+    35
 }
 
 fn default_pkt_timeout() -> u16 {
@@ -274,6 +283,7 @@ impl Default for AgentSection {
             skip_network_checks: false,
             pkt_timeout_s: default_pkt_timeout(),
             retry_times: default_retry_times(),
+            input_quiet_s: default_input_quiet(),
         }
     }
 }
@@ -506,6 +516,12 @@ impl Profile {
             return Err(ProfileError::new(
                 "agent.pkt_timeout_s",
                 format!("{} is outside 1..=60 s", self.agent.pkt_timeout_s),
+            ));
+        }
+        if !(1..=300).contains(&self.agent.input_quiet_s) {
+            return Err(ProfileError::new(
+                "agent.input_quiet_s",
+                format!("{} is outside 1..=300 s", self.agent.input_quiet_s),
             ));
         }
         if self.agent.retry_times > 10 {

@@ -416,7 +416,7 @@ pub async fn run(
                 agent.last_heard = Instant::now();
                 if let Some(reason) = agent.completed(flight, result) {
                     let transcript = match &slot {
-                        LinkSlot::Up(link) => link.give_up().await,
+                        LinkSlot::Up(link) => link.client.transcript().await,
                         _ => Vec::new(),
                     };
                     agent.link_down(&mut slot, Cause::PublishFailed, reason, transcript);
@@ -428,7 +428,7 @@ pub async fn run(
                     Ok(Ok(())) => agent.last_heard = Instant::now(),
                     Ok(Err(e)) => {
                         let transcript = match &slot {
-                            LinkSlot::Up(link) => link.give_up().await,
+                            LinkSlot::Up(link) => link.client.transcript().await,
                             _ => Vec::new(),
                         };
                         let reason = format!("liveness probe: nothing heard for {} s and the broker did not answer a re-subscription: {e}", agent.liveness.as_secs());
@@ -478,7 +478,7 @@ pub async fn run(
                 };
                 if let Some((cause, reason)) = lost {
                     let transcript = match &slot {
-                        LinkSlot::Up(link) => link.give_up().await,
+                        LinkSlot::Up(link) => link.client.transcript().await,
                         _ => Vec::new(),
                     };
                     agent.link_down(&mut slot, cause, reason, transcript);

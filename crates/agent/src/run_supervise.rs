@@ -57,9 +57,30 @@ impl Agent {
         self.alarm = decision.alarm;
         tracing::warn!(retry_in = ?decision.delay, "link down: {reason}");
         self.status(LinkState::Disconnected, Some(reason));
+        // The old link goes to a task that closes it once the module is not taking a
+        // command's data (`Link::drain`); the next attempt waits for that task.
+        let old = match std::mem::replace(
+            slot,
+            LinkSlot::Down {
+                retry_at: Instant::now(),
+            },
+        ) {
+            LinkSlot::Up(link) => Some(link),
+            _ => None,
+        };
         let Some(rung) = decision.rung else {
-            *slot = LinkSlot::Down {
-                retry_at: Instant::now() + decision.delay,
+            *slot = match old {
+                Some(link) => {
+                    let delay = decision.delay;
+                    LinkSlot::Recovering(tokio::spawn(async move {
+                        let started = Instant::now();
+                        link.drain().await;
+                        tokio::time::sleep_until(started + delay).await;
+                    }))
+                }
+                None => LinkSlot::Down {
+                    retry_at: Instant::now() + decision.delay,
+                },
             };
             return;
         };
@@ -71,6 +92,9 @@ impl Agent {
         let profile = self.profile.clone();
         let delay = decision.delay;
         *slot = LinkSlot::Recovering(tokio::spawn(async move {
+            if let Some(link) = old {
+                link.drain().await;
+            }
             match crate::recovery::take(&profile, rung).await {
                 Ok(()) => tracing::info!(step = %rung, "recovery step done"),
                 Err(e) => tracing::warn!(step = %rung, "recovery step failed: {e}"),

@@ -61,6 +61,7 @@ fn profile_fields() {
         (a.replace("[store]", "[store]\nmax_messages = 0"), "profile field `store.max_messages`: must be at least 1"),
         (a.replace("[agent]", "[agent]\npkt_timeout_s = 0"), "profile field `agent.pkt_timeout_s`: 0 is outside 1..=60 s"),
         (a.replace("[agent]", "[agent]\nretry_times = 11"), "profile field `agent.retry_times`: 11 is outside 0..=10"),
+        (a.replace("[agent]", "[agent]\ninput_quiet_s = 0"), "profile field `agent.input_quiet_s`: 0 is outside 1..=300 s"),
         (a.replace("reply_timeout_s = 10", "reply_timeout_s = 0"), "profile field `agent.reply_timeout_s`: must be at least 1"),
         (a.replace("models/light.tsl.json", "models/none.json"), "profile field `thing_model.file`: cannot read DIR/models/none.json: No such file or directory (os error 2)"),
         (a.replace("tls = false", "tls = true"), "profile field `tls.ca_file`: is missing: `cloud.tls = true` needs the PEM file of the CA that signed the broker's certificate (or `tls.verify = \"none\"`, which does not authenticate the broker)"),

@@ -304,10 +304,13 @@ async fn huawei_module_auth_telemetry_command_and_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reconnects_after_link_drop_ping_failure_reboot_and_a_stalled_publish() {
     let c = start(Which::Aliyun, 0, None).await.unwrap();
-    // A 1 s packet timeout with one retry keeps the ping and publish failures quick.
+    // A 1 s packet timeout with one retry keeps the ping and publish failures quick. The
+    // stalled publish never gets its `>` (modem-sim swallows the line): 2 s of input quiet
+    // instead of 35 before the transport probes again.
     let env = [
         ("CELLAGENT_AGENT__PKT_TIMEOUT_S", "1"),
         ("CELLAGENT_AGENT__RETRY_TIMES", "1"),
+        ("CELLAGENT_AGENT__INPUT_QUIET_S", "2"),
     ];
     let mut a = AgentProc::spawn(bin(), &c.profile, &env, &[]).unwrap();
     a.wait(T, "connected", |v| is_status(v, "connected"))

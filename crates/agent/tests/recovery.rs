@@ -60,18 +60,23 @@ fn logins(c: &Chain) -> usize {
 
 /// A downlink reaches the app: the subscriptions were restored.
 async fn downlink_arrives(c: &Chain, a: &mut AgentProc) {
+    get_arrives(c, a, Which::Aliyun, "Brightness").await;
+}
+
+/// A property get of `name` from `which`'s cloud reaches the app.
+async fn get_arrives(c: &Chain, a: &mut AgentProc, which: Which, name: &str) {
     c.sim
         .send_downlink(
-            Which::Aliyun.device(),
+            which.device(),
             Downlink::Get {
                 id: String::new(),
-                names: vec!["Brightness".into()],
+                names: vec![name.into()],
                 service: None,
             },
         )
         .await
         .unwrap();
-    a.wait(T, "a downlink after recovering", |v| v.get("get").is_some())
+    a.wait(T, "a downlink", |v| v.get("get").is_some())
         .await
         .unwrap();
 }
@@ -288,29 +293,11 @@ async fn nat_chain(nat: u32) -> (Chain, AgentProc) {
     (c, a)
 }
 
-/// A property get on OneNET reaches the app: the link and its subscriptions work.
-async fn onenet_get_arrives(c: &Chain, a: &mut AgentProc) {
-    c.sim
-        .send_downlink(
-            Which::Onenet.device(),
-            Downlink::Get {
-                id: String::new(),
-                names: vec!["temp".into()],
-                service: None,
-            },
-        )
-        .await
-        .unwrap();
-    a.wait(T, "a downlink", |v| v.get("get").is_some())
-        .await
-        .unwrap();
-}
-
 /// Keepalive 10 s under a NAT that forgets after 15 s: 25 idle seconds, no drop.
 async fn nat_below_keepalive() {
     let (c, mut a) = nat_chain(15).await;
     tokio::time::sleep(Duration::from_secs(25)).await;
-    onenet_get_arrives(&c, &mut a).await;
+    get_arrives(&c, &mut a, Which::Onenet, "temp").await;
     assert!(
         !a.seen.iter().any(|v| is_status(v, "disconnected")),
         "the pings kept the mapping: {:?}",
@@ -336,6 +323,6 @@ async fn nat_above_keepalive() {
     a.wait(T, "connected again", |v| is_status(v, "connected"))
         .await
         .unwrap();
-    onenet_get_arrives(&c, &mut a).await;
+    get_arrives(&c, &mut a, Which::Onenet, "temp").await;
     assert_eq!(a.terminate(T).await.unwrap(), 0);
 }

@@ -312,6 +312,11 @@ impl Client {
         rx.await.unwrap_or(true)
     }
 
+    /// Whether the driver task has stopped (the port failed or closed).
+    pub fn is_stopped(&self) -> bool {
+        self.ops.is_closed()
+    }
+
     /// Events from now on. A receiver that falls more than 1024 events behind loses the
     /// oldest (`RecvError::Lagged`).
     pub fn events(&self) -> broadcast::Receiver<DriverEvent> {

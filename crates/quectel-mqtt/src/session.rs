@@ -217,18 +217,6 @@ impl Session {
             .count()
     }
 
-    /// Whether the module may be in (or about to enter) a command's data input, where every
-    /// byte written becomes that data: a command with data is on the channel and its data has
-    /// not been written, or one timed out before its prompt (see `session/input.rs`). A host
-    /// that gives this port up now should let the next user of the port settle it first.
-    pub fn may_be_taking_data(&self) -> bool {
-        match &self.channel {
-            Channel::Busy(p) => p.request.data.is_some() && !p.data_sent,
-            Channel::Input { .. } => true,
-            Channel::Idle | Channel::Probing { .. } => false,
-        }
-    }
-
     /// The last AT lines, secrets masked (see [`Transcript`]).
     pub fn transcript(&self) -> &Transcript {
         &self.transcript

@@ -25,6 +25,18 @@ use super::{Channel, Data, Session};
 use crate::decoder::FinalCode;
 
 impl Session {
+    /// Whether the module may be in (or about to enter) a command's data input, where every
+    /// byte written becomes that data: a command with data is on the channel and its data has
+    /// not been written, or one timed out before its prompt, which may still come. A host that
+    /// gives this port up now should let the next user of the port settle it first.
+    pub fn may_be_taking_data(&self) -> bool {
+        match &self.channel {
+            Channel::Busy(p) => p.request.data.is_some() && !p.data_sent,
+            Channel::Input { .. } => true,
+            Channel::Idle | Channel::Probing { .. } => false,
+        }
+    }
+
     /// Enters the quiet state for `data` of a command that timed out before its prompt.
     pub(super) fn await_input(&mut self, data: Data, now: Instant) {
         let (data, connect) = match data {
