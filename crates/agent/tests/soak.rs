@@ -53,6 +53,9 @@ const AGENT_ENV: &[(&str, &str)] = &[
     ("CELLAGENT_AGENT__INPUT_QUIET_S", "2"),
 ];
 
+/// How many records past a disturbance's place may be written before it is applied.
+const AHEAD_OF_DISTURBANCE: u64 = 10;
+
 /// The least time between two disturbances, so that each one meets a link in some state
 /// rather than all landing on the same command.
 const MIN_GAP: Duration = Duration::from_millis(50);
@@ -168,10 +171,15 @@ impl Soak {
         self.agent.as_mut().expect("agent running")
     }
 
-    /// Writes records while fewer than `window` are unconfirmed at the broker.
-    async fn produce(&mut self) -> Result<(), String> {
+    /// Writes records while fewer than `window` are unconfirmed at the broker, and none more
+    /// than [`AHEAD_OF_DISTURBANCE`] past the next disturbance still to come (`hold`, its
+    /// place in the run): so every disturbance meets records in flight, the last ones too.
+    async fn produce(&mut self, hold: Option<u64>) -> Result<(), String> {
         let progress = self.progress();
-        while self.next_seq <= self.plan.records && self.next_seq - 1 < progress + self.plan.window
+        let cap = hold.map_or(u64::MAX, |at| at + AHEAD_OF_DISTURBANCE);
+        while self.next_seq <= self.plan.records
+            && self.next_seq - 1 < progress + self.plan.window
+            && self.next_seq - 1 < cap
         {
             let line = record_line(self.next_seq);
             self.agent().send(&line).await?;
@@ -256,14 +264,15 @@ impl Soak {
         Ok(())
     }
 
-    /// Runs until every record is at the broker or the time limit passes.
+    /// Runs until every record is at the broker and every disturbance applied, or the time
+    /// limit passes.
     async fn run(&mut self) -> Result<(), String> {
         let events = schedule(&self.plan);
         let mut next_event = 0;
         let mut last_event = Instant::now();
         let deadline = self.started + self.plan.time_limit;
         let mut last_note = Instant::now();
-        while self.progress() < self.plan.records {
+        while self.progress() < self.plan.records || next_event < events.len() {
             // A sign of life for long runs (`--nocapture`).
             if last_note.elapsed() >= Duration::from_secs(30) {
                 last_note = Instant::now();
@@ -287,7 +296,8 @@ impl Soak {
                     events.len()
                 ));
             }
-            self.produce().await?;
+            self.produce(events.get(next_event).map(|(at, _)| *at))
+                .await?;
             if let Some(&(at, d)) = events.get(next_event) {
                 // A link fault needs a link; otherwise it would do nothing.
                 let needs_link = matches!(
