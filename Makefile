@@ -81,13 +81,13 @@ fuzz-smoke:
 
 ## Soak with faults (issue 10; docs/soak.md): 10,000 records, 1,000 module faults, broker
 ## restarts and agent SIGKILLs through the emulated chain with mosquitto; release build.
-## Bounded: the test fails with a message after SOAK_TIME_LIMIT_S (default 1800 s).
+## Bounded: the test fails with a message after SOAK_TIME_LIMIT_S (default 2700 s).
 SOAK_RECORDS ?= 10000
 SOAK_FAULTS ?= 1000
 SOAK_BROKER_RESTARTS ?= 5
 SOAK_AGENT_KILLS ?= 5
 SOAK_SEED ?= 1
-SOAK_TIME_LIMIT_S ?= 1800
+SOAK_TIME_LIMIT_S ?= 2700
 
 .PHONY: soak
 
