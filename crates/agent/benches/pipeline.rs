@@ -45,6 +45,8 @@ struct Plan {
     backlog: usize,
     /// `cargo test` ran this, not `cargo bench`.
     smoke: bool,
+    /// `--only`: run just the rows whose `cloud/size/mode` contains this, and write nothing.
+    only: Option<String>,
 }
 
 fn workspace() -> PathBuf {
@@ -62,6 +64,7 @@ fn plan() -> Result<Plan, String> {
         light: 20,
         backlog: 10_000,
         smoke: true,
+        only: None,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -73,6 +76,7 @@ fn plan() -> Result<Plan, String> {
             "--out" => p.out = root.join(args.next().ok_or("--out needs a path")?),
             "--quick" => quick(&mut p),
             "--bench" => p.smoke = false,
+            "--only" => p.only = Some(args.next().ok_or("--only needs a row filter")?),
             _ => {}
         }
     }
@@ -269,6 +273,11 @@ async fn row(which: Which, size: usize, mode: Mode, p: &Plan) -> Result<Row, Str
         lines_per_publish: in_window as f64 / pubs,
         up_per_publish: (s1.to_module - s0.to_module) as f64 / pubs,
         down_per_publish: (s1.to_host - s0.to_host) as f64 / pubs,
+        slot_ms: mean_ms(s1.slot_time - s0.slot_time, s1.slots - s0.slots),
+        exchange_ms: mean_ms(
+            s1.exchange_time - s0.exchange_time,
+            s1.exchanges - s0.exchanges,
+        ),
         p50_ms: percentile(&lat, 50.0),
         p99_ms: percentile(&lat, 99.0),
     };
@@ -278,6 +287,10 @@ async fn row(which: Which, size: usize, mode: Mode, p: &Plan) -> Result<Row, Str
     }
     drop(r.chain);
     Ok(row)
+}
+
+fn mean_ms(total: Duration, n: u64) -> f64 {
+    total.as_secs_f64() * 1000.0 / n.max(1) as f64
 }
 
 fn proc_status(pid: u32, key: &str) -> Option<u64> {
@@ -373,6 +386,10 @@ async fn main() {
     for which in [Which::Aliyun, Which::Onenet, Which::Huawei] {
         for size in [64, 512] {
             for mode in [Mode::StopAndWait, Mode::Pipelined, Mode::Batched] {
+                let key = format!("{}/{size}/{}", which.name(), mode.key());
+                if p.only.as_ref().is_some_and(|o| !key.contains(o.as_str())) {
+                    continue;
+                }
                 match row(which, size, mode, &p).await {
                     Ok(r) => {
                         println!("{}", r.line());
@@ -385,6 +402,10 @@ async fn main() {
                 }
             }
         }
+    }
+    if p.only.is_some() {
+        // A partial run (for looking into rows) does not rewrite docs/benchmarks.md.
+        return;
     }
     let extras = async {
         let (hwm, rss, accept_s) = rss_with_backlog(&p).await?;

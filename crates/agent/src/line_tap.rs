@@ -8,11 +8,13 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use modem_sim::{SimConfig, Simulator};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -32,8 +34,21 @@ pub struct LineStats {
     pub errors: u64,
     /// Most publishes ever outstanding at once: written and without a final result.
     pub max_outstanding: u64,
+    /// Window slots held, summed: from each `AT+QMTPUBEX` line written to its final result.
+    pub slot_time: Duration,
+    /// Slots summed in `slot_time`.
+    pub slots: u64,
+    /// AT channel held by publishes, summed: from each `AT+QMTPUBEX` line to the `OK` that
+    /// ends it, after which the next command may be written (refused ones are not counted).
+    pub exchange_time: Duration,
+    /// Exchanges summed in `exchange_time`.
+    pub exchanges: u64,
     up: Vec<u8>,
     down: Vec<u8>,
+    /// Publishes written and not yet settled: (client, msgid) → when.
+    written_at: HashMap<(u8, u16), Instant>,
+    /// The publish command holding the AT channel: since when, and which.
+    exchange_from: Option<(Instant, Option<(u8, u16)>)>,
 }
 
 impl LineStats {
@@ -50,7 +65,19 @@ impl LineStats {
             if b == b'\r' {
                 // A payload after the `>` prompt has no terminator: it leads the next line.
                 let line = String::from_utf8_lossy(&self.up).into_owned();
-                self.publishes += line.matches("AT+QMTPUBEX=").count() as u64;
+                let count = line.matches("AT+QMTPUBEX=").count() as u64;
+                self.publishes += count;
+                if count > 0 {
+                    let now = Instant::now();
+                    let key = line
+                        .rsplit("AT+QMTPUBEX=")
+                        .next()
+                        .and_then(client_and_msgid);
+                    if let Some(key) = key {
+                        self.written_at.insert(key, now);
+                    }
+                    self.exchange_from = Some((now, key));
+                }
                 self.up.clear();
                 self.max_outstanding = self.max_outstanding.max(self.outstanding());
             } else if self.up.len() < 4096 {
@@ -67,9 +94,22 @@ impl LineStats {
                 if let Some(rest) = line.strip_prefix("+QMTPUBEX: ") {
                     if rest.split(',').nth(2).map(str::trim) != Some("1") {
                         self.results += 1;
+                        let sent = client_and_msgid(rest).and_then(|k| self.written_at.remove(&k));
+                        if let Some(sent) = sent {
+                            self.slot_time += sent.elapsed();
+                            self.slots += 1;
+                        }
                     }
                 } else if line == "ERROR" || line.starts_with("+CME ERROR") {
                     self.errors += 1;
+                    if let Some((_, Some(key))) = self.exchange_from.take() {
+                        self.written_at.remove(&key);
+                    }
+                } else if line == "OK" {
+                    if let Some((from, _)) = self.exchange_from.take() {
+                        self.exchange_time += from.elapsed();
+                        self.exchanges += 1;
+                    }
                 }
                 self.down.clear();
             } else if self.down.len() < 4096 {
@@ -79,10 +119,57 @@ impl LineStats {
     }
 }
 
+/// `<client>,<msgid>` at the head of a `AT+QMTPUBEX=` or `+QMTPUBEX:` parameter list.
+fn client_and_msgid(params: &str) -> Option<(u8, u16)> {
+    let mut it = params.split(',').map(str::trim);
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
 /// The module's end of the line, counted.
 pub struct Tapped<S> {
     inner: S,
     stats: Arc<Mutex<LineStats>>,
+    trace: Option<Trace>,
+}
+
+/// Every chunk crossing the line, timestamped, written to the file named by
+/// `CELLAGENT_LINE_TRACE` (for looking into where a bench row's time goes). One line per chunk:
+/// milliseconds since the tap was attached, `>` host → module or `<` module → host, and the
+/// bytes with CR, LF and non-printing bytes escaped. Up times are when the module read the bytes
+/// (before its pacing); down times are when they left the line.
+struct Trace {
+    file: std::io::BufWriter<std::fs::File>,
+    start: std::time::Instant,
+}
+
+impl Trace {
+    fn from_env() -> Option<Trace> {
+        let path = std::env::var_os("CELLAGENT_LINE_TRACE")?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()?;
+        Some(Trace {
+            file: std::io::BufWriter::new(file),
+            start: std::time::Instant::now(),
+        })
+    }
+
+    fn record(&mut self, dir: char, bytes: &[u8]) {
+        use std::io::Write;
+        let ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        let mut text = bytes.escape_ascii().to_string();
+        // Credentials cross the line in these commands; a trace keeps only their names.
+        for secret_bearing in ["AT+QMTCONN=", "AT+QMTCFG=", "AT+QSSLCFG="] {
+            if let Some(at) = text.find(secret_bearing) {
+                text.truncate(at + secret_bearing.len());
+                text.push_str("(parameters not traced)");
+            }
+        }
+        let _ = writeln!(self.file, "{ms:10.3} {dir} {} {text}", bytes.len());
+        let _ = self.file.flush();
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
@@ -94,8 +181,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = &r {
+            let this = &mut *self;
             let new = &buf.filled()[before..];
-            self.stats.lock().expect("tap lock").host_wrote(new);
+            this.stats.lock().expect("tap lock").host_wrote(new);
+            if let Some(t) = this.trace.as_mut() {
+                t.record('>', new);
+            }
         }
         r
     }
@@ -113,6 +204,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tapped<S> {
                 .lock()
                 .expect("tap lock")
                 .module_wrote(&buf[..*n]);
+            if let Some(t) = self.trace.as_mut() {
+                t.record('<', &buf[..*n]);
+            }
         }
         r
     }
@@ -140,6 +234,7 @@ pub fn attach_modem(
     let tapped = Tapped {
         inner: master,
         stats: stats.clone(),
+        trace: Trace::from_env(),
     };
     let m = modem.clone();
     tokio::spawn(async move { m.run_session(tapped).await });
@@ -177,9 +272,12 @@ mod tests {
         assert_eq!(s.outstanding(), 2, "retransmitting is not a result");
         s.module_wrote(b"\r\n+QMTPUBEX: 0,1,0\r\n\r\n+QMTPUBEX: 0,2,2\r\n");
         assert_eq!((s.outstanding(), s.max_outstanding, s.results), (0, 2, 2));
+        assert_eq!((s.slots, s.exchanges), (2, 1), "both slots timed, one OK");
         s.host_wrote(b"AT+QMTPUBEX=0,3,1,0,\"t\",2\r");
         s.module_wrote(b"\r\nERROR\r\n");
         assert_eq!((s.outstanding(), s.errors), (0, 1));
+        assert!(s.written_at.is_empty(), "a refused publish holds no slot");
+        assert_eq!((s.slots, s.exchanges), (2, 1));
         assert_eq!(s.to_module, 26 + 28 + 26);
     }
 }

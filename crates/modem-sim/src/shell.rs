@@ -17,7 +17,7 @@ use crate::api::{Action, BackendCmd, BackendEvent, ClientIdx, Step, TimerId};
 use crate::backend::{spawn_client, ClientMsg, Tagged};
 use crate::faults::Fault;
 use crate::module::{Module, ModuleConfig};
-use crate::pacing::Pacer;
+use crate::pacing::{line, LineSender};
 use crate::pty::PtyMaster;
 
 /// Everything that configures a simulator.
@@ -101,10 +101,12 @@ impl Simulator {
         S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
     {
         let (rd, wr) = tokio::io::split(io);
-        let (out_tx, out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
-        let writer = tokio::spawn(write_paced(wr, out_rx, self.config.baud));
-        let (in_tx, in_rx) = mpsc::channel::<Vec<u8>>(64);
-        let reader = tokio::spawn(read_paced(rd, in_tx, self.config.baud));
+        // The module's output reaches the host in 32-byte pieces as they cross the line; the
+        // host's input reaches the module a read at a time, once its last byte has crossed.
+        let (out_tx, out_rx) = line(self.config.baud, 32);
+        let writer = tokio::spawn(write_out(wr, out_rx));
+        let (in_tx, in_rx) = line(self.config.baud, usize::MAX);
+        let reader = tokio::spawn(read_in(rd, in_tx));
         // Subscribe before reading the standing conditions, so that none is missed.
         let faults = self.faults.subscribe();
         let mut module = Module::new(self.config.module.clone());
@@ -220,30 +222,12 @@ impl Simulator {
     }
 }
 
-async fn write_paced<W: AsyncWrite + Unpin>(
+async fn write_out<W: AsyncWrite + Unpin>(
     mut wr: W,
     mut rx: mpsc::UnboundedReceiver<Vec<u8>>,
-    baud: u32,
 ) -> io::Result<()> {
-    let mut pacer = Pacer::new(baud);
     while let Some(bytes) = rx.recv().await {
-        let step = if pacer.unpaced() {
-            bytes.len().max(1)
-        } else {
-            32
-        };
-        for chunk in bytes.chunks(step) {
-            if !pacer.unpaced() {
-                // A byte reaches the host once it has crossed the line.
-                sleep_until(
-                    pacer
-                        .schedule(chunk.len(), Instant::now().into_std())
-                        .into(),
-                )
-                .await;
-            }
-            write_retrying(&mut wr, chunk).await?;
-        }
+        write_retrying(&mut wr, &bytes).await?;
     }
     Ok(())
 }
@@ -260,8 +244,7 @@ async fn write_retrying<W: AsyncWrite + Unpin>(wr: &mut W, bytes: &[u8]) -> io::
     }
 }
 
-async fn read_paced<R: AsyncRead + Unpin>(mut rd: R, tx: mpsc::Sender<Vec<u8>>, baud: u32) {
-    let mut pacer = Pacer::new(baud);
+async fn read_in<R: AsyncRead + Unpin>(mut rd: R, line: LineSender) {
     let mut buf = vec![0u8; 4096];
     loop {
         let n = match rd.read(&mut buf).await {
@@ -274,10 +257,7 @@ async fn read_paced<R: AsyncRead + Unpin>(mut rd: R, tx: mpsc::Sender<Vec<u8>>, 
             }
             Err(_) => return,
         };
-        if !pacer.unpaced() {
-            sleep_until(pacer.schedule(n, Instant::now().into_std()).into()).await;
-        }
-        if tx.send(buf[..n].to_vec()).await.is_err() {
+        if !line.send(buf[..n].to_vec()) {
             return;
         }
     }
@@ -285,7 +265,7 @@ async fn read_paced<R: AsyncRead + Unpin>(mut rd: R, tx: mpsc::Sender<Vec<u8>>, 
 
 struct Session {
     module: Module,
-    out: mpsc::UnboundedSender<Vec<u8>>,
+    out: LineSender,
     clients: [Option<(u64, mpsc::UnboundedSender<ClientMsg>)>; 6],
     generation: u64,
     timers: HashMap<TimerId, Instant>,
@@ -295,7 +275,7 @@ struct Session {
 impl Session {
     async fn run(
         mut self,
-        mut input: mpsc::Receiver<Vec<u8>>,
+        mut input: mpsc::UnboundedReceiver<Vec<u8>>,
         mut faults: broadcast::Receiver<Fault>,
     ) -> io::Result<()> {
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<Tagged>();

@@ -31,6 +31,15 @@ impl Mode {
         }
     }
 
+    /// The mode's name in `--only` filters: `saw`, `pipelined`, `batched`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Mode::StopAndWait => "saw",
+            Mode::Pipelined => "pipelined",
+            Mode::Batched => "batched",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Mode::StopAndWait => "(a) stop-and-wait",
@@ -57,6 +66,11 @@ pub struct Row {
     pub up_per_publish: f64,
     /// Serial bytes module → host per publish (`>`, `OK`, `+QMTPUBEX`, the cloud's reply).
     pub down_per_publish: f64,
+    /// Mean time a publish held a window slot: `AT+QMTPUBEX` written → its `+QMTPUBEX`, ms.
+    pub slot_ms: f64,
+    /// Mean time a publish held the AT channel: `AT+QMTPUBEX` written → the `OK` after its
+    /// payload, ms. The next command waits for that `OK`.
+    pub exchange_ms: f64,
     /// Light-load input → `delivered` latency, median, ms.
     pub p50_ms: f64,
     /// Same, 99th percentile, ms.
@@ -79,6 +93,24 @@ impl Row {
         self.line_bound().min(self.window_bound())
     }
 
+    /// Lines a second 5 window slots carry when a slot lasts as long as measured.
+    pub fn slot_bound(&self) -> f64 {
+        WINDOW / (self.slot_ms / 1000.0) * self.lines_per_publish
+    }
+
+    /// Lines a second the AT channel carries when a publish holds it as long as measured.
+    pub fn exchange_bound(&self) -> f64 {
+        1000.0 / self.exchange_ms * self.lines_per_publish
+    }
+
+    /// The smallest of the line, measured-slot and measured-channel bounds: what this row
+    /// could reach with the module's slot and prompt times as they were.
+    pub fn reach(&self) -> f64 {
+        self.line_bound()
+            .min(self.slot_bound())
+            .min(self.exchange_bound())
+    }
+
     /// Measured / bound.
     pub fn ratio(&self) -> f64 {
         self.msgs_per_s / self.bound()
@@ -86,15 +118,15 @@ impl Row {
 
     /// Table header (markdown).
     pub fn header() -> String {
-        "| cloud | payload | mode | msg/s | payload B/s | lines/publish | wire B/publish up / down | bound msg/s (line / 5÷RTT) | ratio | p50 / p99 ms (light load) |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+        "| cloud | payload | mode | msg/s | payload B/s | lines/publish | wire B/publish up / down | bound msg/s (line / 5÷RTT) | ratio | slot / AT ms per publish | p50 / p99 ms (light load) |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
             .into()
     }
 
     /// Table line (markdown).
     pub fn line(&self) -> String {
         format!(
-            "| {} | {} B | {} | {:.1} | {:.0} | {:.1} | {:.0} / {:.0} | {:.1} ({:.1} / {:.1}) | {:.0} % | {:.0} / {:.0} |",
+            "| {} | {} B | {} | {:.1} | {:.0} | {:.1} | {:.0} / {:.0} | {:.1} ({:.1} / {:.1}) | {:.0} % | {:.0} / {:.0} | {:.0} / {:.0} |",
             self.cloud,
             self.size,
             self.mode.name(),
@@ -107,6 +139,8 @@ impl Row {
             self.line_bound(),
             self.window_bound(),
             self.ratio() * 100.0,
+            self.slot_ms,
+            self.exchange_ms,
             self.p50_ms,
             self.p99_ms,
         )
@@ -217,6 +251,19 @@ fn targets(rows: &[Row]) -> String {
             ser_ms,
             p50_target,
             verdict(r.p50_ms <= p50_target),
+        );
+        let _ = writeln!(
+            out,
+            "  - where the time went: a window slot lasted {:.0} ms, so 5 slots carry at most {:.1} \
+             lines/s; each publish held the AT channel {:.0} ms, so the channel carries at most \
+             {:.1} lines/s; the line carries {:.1}. Measured: {:.0} % of the smallest, {:.1}.",
+            r.slot_ms,
+            r.slot_bound(),
+            r.exchange_ms,
+            r.exchange_bound(),
+            r.line_bound(),
+            r.msgs_per_s / r.reach() * 100.0,
+            r.reach(),
         );
     }
     out
