@@ -95,6 +95,9 @@ fn aliyun(p: &Profile) -> Result<Box<dyn Platform>, ProfileError> {
     if let Some(r) = &a.region {
         ap.region = r.clone();
     }
+    if let Some(ack) = a.ack {
+        ap.ack = ack;
+    }
     ap.instance_id = a.instance_id.clone();
     ap.client_id = a.client_id.clone();
     ap.host = p.cloud.host.clone();

@@ -131,6 +131,9 @@ pub struct AliyunSection {
     pub product_secret_file: Option<PathBuf>,
     /// Dynamic registration mode: `register` or `regnwl`.
     pub register: Option<String>,
+    /// Ask the cloud to reply to posts (`sys.ack`; default true): the replies become `ack`
+    /// lines. Without them the serial line carries only the window's results.
+    pub ack: Option<bool>,
 }
 
 /// `[cloud.onenet]`.

@@ -47,7 +47,7 @@ fn profile_fields() {
     let secret = "device_secret = \"0123456789abcdef0123456789abcdef\"";
     let cases: Vec<(String, &str)> = vec![
         (a.replace("client_index = 0", "client_index = 9"), "profile field `module.client_index`: 9 is outside 0..=5"),
-        (a.replace("product_key = ", "productkey = "), "profile field `cloud.aliyun.productkey`: unknown field; expected one of product_key, device_name, device_secret, device_secret_file, sign_method, client_id, region, instance_id, product_secret, product_secret_file, register"),
+        (a.replace("product_key = ", "productkey = "), "profile field `cloud.aliyun.productkey`: unknown field; expected one of product_key, device_name, device_secret, device_secret_file, sign_method, client_id, region, instance_id, product_secret, product_secret_file, register, ack"),
         (a.replace("port = \"/dev/null\"", ""), "profile field `module.port`: is missing"),
         (a.replace("keepalive = 120", "keepalive = 5000"), "profile field `cloud.keepalive`: 5000 is outside 1..=3600 s"),
         (a.replace("keepalive = 120", "keepalive = \"x\""), "profile field `cloud.keepalive`: wrong type; expected u16"),

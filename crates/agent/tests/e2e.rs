@@ -139,6 +139,52 @@ async fn aliyun_telemetry_acks_downlinks_replies_and_bad_lines() {
     assert_eq!(a.terminate(T).await.unwrap(), 0);
 }
 
+/// `[cloud.aliyun] ack = false`: posts carry `"sys":{"ack":0}`, the cloud sends no
+/// `post_reply`, and the app gets `delivered` but no `ack` lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aliyun_without_post_replies() {
+    let c = start(Which::Aliyun, 0, None).await.unwrap();
+    let text = std::fs::read_to_string(&c.profile).unwrap();
+    assert!(text.contains("[cloud.aliyun]\n"), "{text}");
+    std::fs::write(
+        &c.profile,
+        text.replacen("[cloud.aliyun]\n", "[cloud.aliyun]\nack = false\n", 1),
+    )
+    .unwrap();
+    let mut a = AgentProc::spawn(bin(), &c.profile, &[], &[]).unwrap();
+    a.wait(T, "connected", |v| is_status(v, "connected"))
+        .await
+        .unwrap();
+    for i in 1..=3 {
+        a.send(&format!(
+            r#"{{"properties":{{"Brightness":{}}},"id":"n{i}"}}"#,
+            10 + i
+        ))
+        .await
+        .unwrap();
+    }
+    for i in 1..=3 {
+        a.wait(T, "delivered", |v| v["delivered"] == format!("n{i}"))
+            .await
+            .unwrap();
+    }
+    let up = c
+        .record(T, "the property post", |r| {
+            r.kind == Kind::Uplink && r.what.as_deref() == Some("property_post")
+        })
+        .await
+        .unwrap();
+    assert_eq!(up.payload.unwrap()["sys"]["ack"], 0);
+    // With replies on, the `ack` follows `delivered` within milliseconds.
+    let none = a
+        .wait(Duration::from_secs(2), "an ack line", |v| {
+            v.get("ack").is_some()
+        })
+        .await;
+    assert!(none.is_err(), "an ack came: {none:?}");
+    assert_eq!(a.terminate(T).await.unwrap(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn onenet_telemetry_socket_and_timeout_answer() {
     let c = start(Which::Onenet, 0, None).await.unwrap();
