@@ -311,6 +311,17 @@ pub(crate) async fn run_step(
         Step::RecvMode(c) => client.execute(*c).await.map_err(fail)?,
         Step::Keepalive(c) => client.execute(*c).await.map_err(fail)?,
         Step::Timeout(c) => client.execute(*c).await.map_err(fail)?,
+        Step::EditTimeout(c) => match client.execute(*c).await {
+            Ok(()) => {}
+            // Firmware before the option (the guide v1.0) refuses it.
+            Err(e @ (quectel_mqtt::Error::Module { .. } | quectel_mqtt::Error::Cme { .. })) => {
+                tracing::warn!(
+                    "{name}: the module does not take edit/timeout ({e}): a publish whose \
+                     payload bytes are lost leaves it waiting for them"
+                );
+            }
+            Err(e) => return Err(fail(e)),
+        },
         Step::Ssl(c) => client.execute(*c).await.map_err(fail)?,
         Step::DeleteFile(c) => {
             // The file may not be there yet ("not found" is the usual answer).

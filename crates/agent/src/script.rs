@@ -3,8 +3,8 @@
 //! secrets masked; the run loop executes it step by step.
 
 use quectel_mqtt::commands::{
-    At, CfgAliAuth, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgRecvMode, CfgSsl,
-    CfgTimeout, Close, Connect, ContextType, Credentials, Disconnect, FileDelete, HwAuth,
+    At, CfgAliAuth, CfgEditTimeout, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgRecvMode,
+    CfgSsl, CfgTimeout, Close, Connect, ContextType, Credentials, Disconnect, FileDelete, HwAuth,
     HwProduct, NetworkTimeQuery, OneNetAuth, Open, PacketTimeouts, PdpAuth, PdpContext,
     PdpContextSet, Qos, RecvMode, RegistrationQuery, Secret as AtSecret, SetEcho, SignalQuality,
     SimStatusQuery, SslConfigSet, Subscribe, TimeMode, TopicFilter,
@@ -38,6 +38,9 @@ pub enum Step {
     Keepalive(CfgKeepalive),
     /// `AT+QMTCFG="timeout",…`.
     Timeout(CfgTimeout),
+    /// `AT+QMTCFG="edit/timeout",…` (later firmware; `ERROR` from older firmware is only
+    /// logged).
+    EditTimeout(CfgEditTimeout),
     /// `AT+QMTCFG="ssl",…`.
     Ssl(CfgSsl),
     /// `AT+QFDEL` of a file about to be uploaded again (errors ignored: it may not exist).
@@ -71,6 +74,14 @@ pub fn packet_timeouts(profile: &Profile) -> PacketTimeouts {
         retry_times: profile.agent.retry_times,
         report_timeouts: false,
     }
+}
+
+/// The module's `edit/timeout`: 5 s inside the transport's input quiet
+/// (`agent.input_quiet_s`), so that when the quiet ends the module has surely left a `>` input
+/// it was still in, and the probe that follows is read as a command. 1–120 s (the range every
+/// firmware with the option takes); 30 s with the default quiet of 35.
+pub fn edit_timeout_s(profile: &Profile) -> u16 {
+    profile.agent.input_quiet_s.saturating_sub(5).clamp(1, 120)
 }
 
 /// The script and the secrets it carries (derived passwords included), for masking.
@@ -134,6 +145,11 @@ pub fn build(
     steps.push(Step::Timeout(CfgTimeout {
         client,
         timeouts: packet_timeouts(profile),
+    }));
+    steps.push(Step::EditTimeout(CfgEditTimeout {
+        client,
+        enabled: true,
+        seconds: edit_timeout_s(profile),
     }));
     let (host, port, tls, keepalive, connect) = match profile.cloud.auth {
         AuthMode::Host => {
@@ -252,6 +268,7 @@ impl Step {
             Step::RecvMode(c) => line_of(c),
             Step::Keepalive(c) => line_of(c),
             Step::Timeout(c) => line_of(c),
+            Step::EditTimeout(c) => line_of(c),
             Step::Ssl(c) => line_of(c),
             Step::DeleteFile(c) => line_of(c),
             Step::Upload(c) => line_of(&c.0),
@@ -298,6 +315,15 @@ mod tests {
              device_secret = \"0123456789abcdef0123456789abcdef\"\n"
         );
         Profile::from_toml(&text, std::path::Path::new(".")).unwrap()
+    }
+
+    #[test]
+    fn edit_timeout_ends_inside_the_input_quiet() {
+        let mut p = profile("");
+        for (quiet, edit) in [(35, 30), (12, 7), (5, 1), (1, 1), (300, 120)] {
+            p.agent.input_quiet_s = quiet;
+            assert_eq!(edit_timeout_s(&p), edit, "input_quiet_s = {quiet}");
+        }
     }
 
     #[test]

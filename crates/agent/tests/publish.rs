@@ -216,3 +216,54 @@ async fn a_refused_publish_is_sent_again_without_reconnecting_or_duplicating() {
     );
     assert_eq!(a.terminate(T).await.unwrap(), 0);
 }
+
+/// The port path `attach_modem` wrote into the profile.
+fn port_of(profile: &Path) -> String {
+    let text = std::fs::read_to_string(profile).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("port = "))
+        .expect("a port line");
+    line["port = ".len()..].trim_matches('"').to_string()
+}
+
+/// Each connect sets the module's `edit/timeout` 5 s inside `agent.input_quiet_s`, so a `>`
+/// input the agent gave up on has ended when the transport writes again; firmware without
+/// the option (the guide v1.0) answers `ERROR`, which is only warned about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_connect_sets_the_modules_edit_timeout_where_the_firmware_has_it() {
+    use quectel_mqtt::commands::{CfgEditTimeout, CfgQuery};
+    for profile in [modem_sim::Profile::Guide, modem_sim::Profile::GuideV10] {
+        let c = start(Which::Huawei, 0, None).await.unwrap();
+        let config = SimConfig {
+            baud: 0,
+            module: modem_sim::ModuleConfig {
+                profile,
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        };
+        let (_modem, _stats) = attach_modem(&c.profile, &c.pty, config).unwrap();
+        append_profile(&c.profile, "[agent]\ninput_quiet_s = 12\n").unwrap();
+        let mut a = AgentProc::spawn(bin(), &c.profile, &[], &[]).unwrap();
+        a.send(r#"{"properties":{"temperature":21},"id":"e1"}"#)
+            .await
+            .unwrap();
+        all_delivered(&mut a, &["e1".to_string()]).await;
+        let stderr = a.stderr.clone();
+        assert_eq!(a.terminate(T).await.unwrap(), 0);
+        let stderr = stderr.lock().unwrap().clone();
+        let warned = stderr.contains("does not take edit/timeout");
+        assert_eq!(warned, profile == modem_sim::Profile::GuideV10, "{stderr}");
+        // The module keeps the setting after the agent is gone: ask it.
+        let port = quectel_mqtt::driver::open_serial_async(&port_of(&c.profile), 115_200)
+            .await
+            .unwrap();
+        let (module, _task) = quectel_mqtt::driver::Client::spawn(port);
+        let asked = module.execute(CfgQuery::<CfgEditTimeout>::new(0)).await;
+        match profile {
+            modem_sim::Profile::Guide => assert_eq!(asked.unwrap(), (true, 7)),
+            _ => assert!(asked.is_err(), "{asked:?}"),
+        }
+    }
+}

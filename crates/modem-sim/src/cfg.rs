@@ -14,19 +14,28 @@ pub enum Profile {
     /// A real EC600S: the 19-line `AT+QMTCFG=?` capture (with `"CTWing"` and
     /// `"edit/timeout"` 1–180 s), `pkt_timeout` 1–1200 and `retry_times` 1–10.
     Ec600s,
+    /// The guide v1.0 to the letter: as [`Profile::Guide`] but without `"edit/timeout"`, which
+    /// that guide does not have: setting it answers `ERROR`, and a `>` (or `CONNECT`) state
+    /// waits for its bytes for as long as they take, as deltas §6 says older firmware does.
+    GuideV10,
 }
 
 impl Profile {
+    /// The firmware has `"edit/timeout"`.
+    pub fn has_edit_timeout(self) -> bool {
+        self != Profile::GuideV10
+    }
+
     fn timeout_ranges(self) -> ((i64, i64), (i64, i64)) {
         match self {
-            Profile::Guide => ((1, 60), (0, 10)),
+            Profile::Guide | Profile::GuideV10 => ((1, 60), (0, 10)),
             Profile::Ec600s => ((1, 1200), (1, 10)),
         }
     }
 
     fn edit_time_max(self) -> i64 {
         match self {
-            Profile::Guide => 120,
+            Profile::Guide | Profile::GuideV10 => 120,
             Profile::Ec600s => 180,
         }
     }
@@ -405,6 +414,7 @@ pub fn apply(
             max(3)?;
             cfg.view_mode = a.int_in(2, 0, 1)? as u8;
         }
+        "edit/timeout" if !profile.has_edit_timeout() => return Err(ParseError::BadArg(0)),
         "edit/timeout" => {
             if query {
                 return Ok(line(format!(
@@ -539,7 +549,7 @@ fn apply_auth(
 /// The `AT+QMTCFG=?` listing of a profile (without the final `OK`).
 pub fn test_lines(profile: Profile) -> Vec<String> {
     let lines: &[&str] = match profile {
-        Profile::Guide => &[
+        Profile::Guide | Profile::GuideV10 => &[
             r#""version",(0-5),(3,4)"#,
             r#""pdpcid",(0-5),(1-15)"#,
             r#""ssl",(0-5),(0,1),(0-5)"#,
@@ -581,7 +591,11 @@ pub fn test_lines(profile: Profile) -> Vec<String> {
             r#""edit/timeout",(0-5),(0,1),(1-180)"#,
         ],
     };
-    lines.iter().map(|l| format!("+QMTCFG: {l}")).collect()
+    lines
+        .iter()
+        .filter(|l| profile.has_edit_timeout() || !l.starts_with(r#""edit/timeout""#))
+        .map(|l| format!("+QMTCFG: {l}"))
+        .collect()
 }
 
 #[cfg(test)]

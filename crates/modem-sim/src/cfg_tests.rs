@@ -96,6 +96,13 @@ fn auth_options_last_wins() {
 #[test]
 fn listings() {
     assert_eq!(test_lines(Profile::Guide).len(), 18);
+    let v10 = test_lines(Profile::GuideV10);
+    assert_eq!(v10.len(), 17);
+    assert!(!v10.iter().any(|l| l.contains("edit/timeout")));
+    let mut c = ClientCfg::default();
+    let set = r#"AT+QMTCFG="edit/timeout",0,1,30"#;
+    assert!(run(&mut c, Profile::GuideV10, set).is_err());
+    assert!(run(&mut c, Profile::Guide, set).is_ok());
     let e = test_lines(Profile::Ec600s);
     assert_eq!(e.len(), 19);
     assert_eq!(e[5], r#"+QMTCFG: "timeout",(0-5),(1-1200),(1-10),(0,1)"#);

@@ -14,6 +14,9 @@ enum ProfileArg {
     Guide,
     /// A real EC600S's `AT+QMTCFG=?` listing and ranges.
     Ec600s,
+    /// The guide v1.0 to the letter: no `"edit/timeout"` (a `>` state waits for its bytes).
+    #[value(name = "guide-v1.0")]
+    GuideV10,
 }
 
 /// An emulated Quectel EC200x/EC600S/EG912Y module: AT+QMT* over a pty or TCP, bridged to a
@@ -71,6 +74,7 @@ fn config(cli: &Cli) -> SimConfig {
     let profile = match cli.profile {
         ProfileArg::Guide => Profile::Guide,
         ProfileArg::Ec600s => Profile::Ec600s,
+        ProfileArg::GuideV10 => Profile::GuideV10,
     };
     SimConfig {
         baud: cli.baud,

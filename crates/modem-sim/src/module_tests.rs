@@ -377,6 +377,34 @@ fn edit_timeout_leaves_data_mode() {
 }
 
 #[test]
+fn firmware_without_edit_timeout_refuses_it_and_waits_for_the_data() {
+    let timer_started = |s: &Step| {
+        s.actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::StartTimer {
+                    id: TimerId::DataInput,
+                    ..
+                }
+            )
+        })
+    };
+    let mut m = connected();
+    assert!(timer_started(&cmd(&mut m, r#"AT+QMTPUBEX=0,0,0,0,"t",3"#)));
+    m.feed(b"abc");
+    let mut m = Module::new(ModuleConfig {
+        profile: crate::cfg::Profile::GuideV10,
+        ..ModuleConfig::default()
+    });
+    m.power_up();
+    let set = cmd(&mut m, r#"AT+QMTCFG="edit/timeout",0,1,30"#);
+    assert!(text(&set).ends_with("ERROR\r\n"), "{}", text(&set));
+    let s = cmd(&mut m, r#"AT+QMTCFG="willex",0,1,1,0,"dead",3"#);
+    assert!(text(&s).ends_with("> "), "{}", text(&s));
+    assert!(!timer_started(&s), "no edit/timeout: the prompt waits");
+}
+
+#[test]
 fn willex_prompt_sets_the_will() {
     let mut m = module();
     assert_eq!(

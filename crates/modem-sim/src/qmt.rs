@@ -98,7 +98,7 @@ impl Module {
 
     fn edit_timeout(&self, idx: ClientIdx) -> Option<Duration> {
         let c = &self.clients[usize::from(idx)].cfg;
-        c.edit_mode
+        (self.config.profile.has_edit_timeout() && c.edit_mode)
             .then(|| Duration::from_secs(u64::from(c.edit_time)))
     }
 

@@ -8,11 +8,11 @@ use bytes::Bytes;
 use common::{bounded, pty_driver, start_rumqttd};
 use modem_sim::{ModuleConfig, Profile};
 use quectel_mqtt::commands::{
-    AliAuth, CfgAliAuth, CfgDataFormat, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgPdpCid,
-    CfgQmtPing, CfgQuery, CfgRecvMode, CfgSendMode, CfgSession, CfgSsl, CfgTest, CfgTimeout,
-    CfgVersion, CfgViewMode, CfgWill, CfgWillEx, Connect, DataFormat, Disconnect, HwAuth,
-    HwAuthConfig, HwProduct, HwProductConfig, MqttVersion, OneNetAuth, Open, PacketTimeouts, Qos,
-    RecvMode, Secret, SetEcho, SslMode, Will, WillEx, WillExConfig,
+    AliAuth, CfgAliAuth, CfgDataFormat, CfgEditTimeout, CfgHwAuth, CfgHwProdId, CfgKeepalive,
+    CfgOneNet, CfgPdpCid, CfgQmtPing, CfgQuery, CfgRecvMode, CfgSendMode, CfgSession, CfgSsl,
+    CfgTest, CfgTimeout, CfgVersion, CfgViewMode, CfgWill, CfgWillEx, Connect, DataFormat,
+    Disconnect, HwAuth, HwAuthConfig, HwProduct, HwProductConfig, MqttVersion, OneNetAuth, Open,
+    PacketTimeouts, Qos, RecvMode, Secret, SetEcho, SslMode, Will, WillEx, WillExConfig,
 };
 use quectel_mqtt::Error;
 
@@ -329,6 +329,23 @@ async fn every_option_reads_back_as_set() {
     .await
     .unwrap();
     assert!(c.execute(CfgQuery::<CfgViewMode>::new(k)).await.unwrap());
+
+    // Later firmware's option (the emulator's guide profile has it, 1–120 s).
+    assert_eq!(
+        c.execute(CfgQuery::<CfgEditTimeout>::new(k)).await.unwrap(),
+        (true, 30)
+    );
+    c.execute(CfgEditTimeout {
+        client: k,
+        enabled: true,
+        seconds: 12,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        c.execute(CfgQuery::<CfgEditTimeout>::new(k)).await.unwrap(),
+        (true, 12)
+    );
 
     // The secret-bearing options (the guide's aliauth example).
     let ali = AliAuth {

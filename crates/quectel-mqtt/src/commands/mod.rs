@@ -36,11 +36,11 @@ pub use basic::{
     SignalQuality, SimState, SimStatusQuery, CPIN_TIMEOUT,
 };
 pub use cfg::{
-    AliAuth, CfgAliAuth, CfgDataFormat, CfgHwAuth, CfgHwProdId, CfgKeepalive, CfgOneNet, CfgOption,
-    CfgPdpCid, CfgQmtPing, CfgQuery, CfgRecvMode, CfgSendMode, CfgSession, CfgSsl, CfgTest,
-    CfgTimeout, CfgVersion, CfgViewMode, CfgWill, CfgWillEx, DataFormat, HwAuth, HwAuthConfig,
-    HwProduct, HwProductConfig, MqttVersion, OneNetAuth, PacketTimeouts, RecvMode, SslMode,
-    SupportedOption, Will, WillEx, WillExConfig, MAX_CREDENTIAL_LEN,
+    AliAuth, CfgAliAuth, CfgDataFormat, CfgEditTimeout, CfgHwAuth, CfgHwProdId, CfgKeepalive,
+    CfgOneNet, CfgOption, CfgPdpCid, CfgQmtPing, CfgQuery, CfgRecvMode, CfgSendMode, CfgSession,
+    CfgSsl, CfgTest, CfgTimeout, CfgVersion, CfgViewMode, CfgWill, CfgWillEx, DataFormat, HwAuth,
+    HwAuthConfig, HwProduct, HwProductConfig, MqttVersion, OneNetAuth, PacketTimeouts, RecvMode,
+    SslMode, SupportedOption, Will, WillEx, WillExConfig, MAX_CREDENTIAL_LEN,
 };
 pub use clock::{ClockQuery, ModuleTime, NetworkTimeQuery, TimeMode};
 pub use mqtt::{

@@ -1,12 +1,12 @@
-//! The `AT+QMTCFG` options that shape message data: "recv/mode", "send/mode", "dataformat"
-//! and "view/mode".
+//! The `AT+QMTCFG` options that shape message data: "recv/mode", "send/mode", "dataformat",
+//! "view/mode", and "edit/timeout" (later firmware) for the data input after a `>`.
 
 use super::connection::set_command;
 use super::{option_line, set_request, CfgOption};
 use crate::commands::flag;
 use crate::commands::reply::Field;
 use crate::error::{Error, ParamError};
-use crate::params::push_arg_int;
+use crate::params::{check_range, push_arg_int};
 use crate::request::{Effect, Request, Response, Timing};
 use crate::Command;
 
@@ -175,6 +175,45 @@ set_command!(CfgViewMode, |self| {
     Ok(set_request(line))
 });
 
+/// `AT+QMTCFG="edit/timeout",<client_idx>,<edit_mode>,<edit_time>`: how long the module
+/// waits in the `>` (or `CONNECT`) input for the bytes a command announced before it gives up
+/// and returns to command mode.
+///
+/// Not in the guide v1.0: later guides and firmware have it (deltas §6; v1.6 and the S4 crate
+/// give 1–120 s, a real EC600S lists 1–180, the module's default is 30 s). Without it, a
+/// module whose payload bytes were lost waits for them forever, and every later command line
+/// is taken as payload. Older firmware answers `ERROR`. What the module prints when the time
+/// runs out is documented nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CfgEditTimeout {
+    pub client: u8,
+    /// `<edit_mode>` 1: leave the input after `seconds`; 0: wait for the bytes.
+    pub enabled: bool,
+    /// `<edit_time>`, 1–180 s (the widest range seen; some firmware takes only 1–120).
+    pub seconds: u16,
+}
+
+impl CfgOption for CfgEditTimeout {
+    const NAME: &'static str = "edit/timeout";
+    const REPLY_SHAPE: &'static str = "+QMTCFG: \"edit/timeout\",<edit_mode>,<edit_time>";
+    type Reply = (bool, u16);
+
+    fn parse_reply(fields: &[Field<'_>]) -> Option<(bool, u16)> {
+        match fields {
+            [mode, time] => Some((mode.flag()?, time.int()?)),
+            _ => None,
+        }
+    }
+}
+
+set_command!(CfgEditTimeout, |self| {
+    let mut line = option_line(Self::NAME, self.client)?;
+    check_range("edit_time", self.seconds.into(), 1, 180)?;
+    push_arg_int(&mut line, flag(self.enabled));
+    push_arg_int(&mut line, self.seconds);
+    Ok(set_request(line))
+});
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -281,5 +320,39 @@ mod tests {
         assert!(CfgQuery::<CfgViewMode>::new(0)
             .parse(info(&["+QMTCFG: \"view/mode\",1"]))
             .unwrap());
+    }
+
+    #[test]
+    fn edit_timeout_of_later_firmware() {
+        let set = CfgEditTimeout {
+            client: 1,
+            enabled: true,
+            seconds: 30,
+        };
+        let req = request(&set);
+        assert_eq!(
+            (req.line.as_slice(), req.effect),
+            (&b"AT+QMTCFG=\"edit/timeout\",1,1,30"[..], None)
+        );
+        assert_eq!(
+            refused_param(&CfgEditTimeout { seconds: 0, ..set }),
+            "edit_time"
+        );
+        assert_eq!(
+            refused_param(&CfgEditTimeout {
+                seconds: 181,
+                ..set
+            }),
+            "edit_time"
+        );
+        assert_eq!(
+            CfgQuery::<CfgEditTimeout>::new(1)
+                .parse(info(&["+QMTCFG: \"edit/timeout\",1,180"]))
+                .unwrap(),
+            (true, 180)
+        );
+        assert!(CfgQuery::<CfgEditTimeout>::new(1)
+            .parse(info(&["+QMTCFG: \"edit/timeout\",1"]))
+            .is_err());
     }
 }

@@ -33,7 +33,9 @@ pub use connection::{
     CfgKeepalive, CfgPdpCid, CfgQmtPing, CfgSession, CfgSsl, CfgTimeout, CfgVersion, MqttVersion,
     PacketTimeouts, SslMode,
 };
-pub use data::{CfgDataFormat, CfgRecvMode, CfgSendMode, CfgViewMode, DataFormat, RecvMode};
+pub use data::{
+    CfgDataFormat, CfgEditTimeout, CfgRecvMode, CfgSendMode, CfgViewMode, DataFormat, RecvMode,
+};
 pub use will::{CfgWill, CfgWillEx, Will, WillEx, WillExConfig};
 
 /// The command's name in errors and logs.
@@ -45,7 +47,7 @@ const PREFIX: &str = "+QMTCFG:";
 ///
 /// Implemented by every `Cfg…` set command of this module, so that
 /// `CfgQuery::<CfgKeepalive>::new(0)` queries the option that `CfgKeepalive` sets. Options the
-/// guide does not list (`"edit/timeout"`, `"CTWing"` on some firmware) can be added by
+/// guide does not list (`"CTWing"` on some firmware) can be added by
 /// implementing this trait.
 pub trait CfgOption {
     /// The option's name on the AT line, e.g. `"keepalive"`.
