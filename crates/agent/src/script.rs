@@ -78,10 +78,19 @@ pub fn packet_timeouts(profile: &Profile) -> PacketTimeouts {
 
 /// The module's `edit/timeout`: 5 s inside the transport's input quiet
 /// (`agent.input_quiet_s`), so that when the quiet ends the module has surely left a `>` input
-/// it was still in, and the probe that follows is read as a command. 1–120 s (the range every
-/// firmware with the option takes); 30 s with the default quiet of 35.
+/// it was still in, and the probe that follows is read as a command; 30 s with the default
+/// quiet of 35. Never less than 5 s nor twice the time the largest payload (1,500 bytes) takes
+/// at `module.baud`: a module that gave up in the middle of a payload would read the rest as
+/// commands. At most 120 s (the range every firmware with the option takes).
 pub fn edit_timeout_s(profile: &Profile) -> u16 {
-    profile.agent.input_quiet_s.saturating_sub(5).clamp(1, 120)
+    let baud = u64::from(profile.module.baud.max(1));
+    let payload_s = (2 * 1_500 * 10u64).div_ceil(baud);
+    let floor = payload_s.clamp(5, 120) as u16;
+    profile
+        .agent
+        .input_quiet_s
+        .saturating_sub(5)
+        .clamp(floor, 120)
 }
 
 /// The script and the secrets it carries (derived passwords included), for masking.
@@ -320,10 +329,14 @@ mod tests {
     #[test]
     fn edit_timeout_ends_inside_the_input_quiet() {
         let mut p = profile("");
-        for (quiet, edit) in [(35, 30), (12, 7), (5, 1), (1, 1), (300, 120)] {
+        for (quiet, edit) in [(35, 30), (12, 7), (5, 5), (1, 5), (300, 120)] {
             p.agent.input_quiet_s = quiet;
             assert_eq!(edit_timeout_s(&p), edit, "input_quiet_s = {quiet}");
         }
+        // 1,500 bytes at 1,200 baud take 12.5 s: the module gets twice that.
+        p.module.baud = 1_200;
+        p.agent.input_quiet_s = 12;
+        assert_eq!(edit_timeout_s(&p), 25);
     }
 
     #[test]
