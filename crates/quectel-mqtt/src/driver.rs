@@ -90,12 +90,10 @@ pub fn open_serial(
 ) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
     let started = std::time::Instant::now();
     loop {
-        match try_open_serial(path, baud) {
-            Err(e) if is_lock_conflict(&e) && started.elapsed() < PORT_LOCK_PATIENCE => {
-                std::thread::sleep(LOCK_RETRY);
-            }
-            r => return r,
+        if let Some(done) = open_or_wait(path, baud, started) {
+            return done;
         }
+        std::thread::sleep(LOCK_RETRY);
     }
 }
 
@@ -107,12 +105,23 @@ pub async fn open_serial_async(
 ) -> Result<tokio_serial::SerialStream, tokio_serial::Error> {
     let started = std::time::Instant::now();
     loop {
-        match try_open_serial(path, baud) {
-            Err(e) if is_lock_conflict(&e) && started.elapsed() < PORT_LOCK_PATIENCE => {
-                tokio::time::sleep(LOCK_RETRY).await;
-            }
-            r => return r,
+        if let Some(done) = open_or_wait(path, baud, started) {
+            return done;
         }
+        tokio::time::sleep(LOCK_RETRY).await;
+    }
+}
+
+/// One attempt: `None` when the port is locked by another holder and there is patience left
+/// (wait [`LOCK_RETRY`] and try again).
+fn open_or_wait(
+    path: &str,
+    baud: u32,
+    started: std::time::Instant,
+) -> Option<Result<tokio_serial::SerialStream, tokio_serial::Error>> {
+    match try_open_serial(path, baud) {
+        Err(e) if is_lock_conflict(&e) && started.elapsed() < PORT_LOCK_PATIENCE => None,
+        r => Some(r),
     }
 }
 
