@@ -160,9 +160,28 @@ struct Soak {
     link_up: bool,
     next_seq: u64,
     started: Instant,
+    /// Agents whose stderr was kept so far (`SOAK_LOG_DIR`).
+    logs_kept: u32,
 }
 
 impl Soak {
+    /// With `SOAK_LOG_DIR` set, writes the running agent's whole stderr (timestamped log lines,
+    /// secrets masked) to `agent-<n>.log` there: the n-th agent of the run, kept when it is
+    /// killed and at the end, so that a standstill can be looked into afterwards.
+    fn keep_log(&mut self) {
+        let (Some(dir), Some(agent)) = (std::env::var_os("SOAK_LOG_DIR"), self.agent.as_ref())
+        else {
+            return;
+        };
+        self.logs_kept += 1;
+        let path = Path::new(&dir).join(format!("agent-{}.log", self.logs_kept));
+        let written =
+            std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, agent.stderr()));
+        if let Err(e) = written {
+            eprintln!("soak: {}: {e}", path.display());
+        }
+    }
+
     fn progress(&self) -> u64 {
         *self.verifier.progress.borrow() as u64
     }
@@ -233,6 +252,7 @@ impl Soak {
             Disturbance::KillAgent => {
                 // What it printed before the kill still counts (its disconnects).
                 self.read_agent(Duration::ZERO).await?;
+                self.keep_log();
                 self.agent.take().expect("agent running").kill().await?;
                 self.link_up = false;
                 // Accepted = in the store, or already at the broker. Stdin is read in order,
@@ -472,10 +492,12 @@ async fn soak_with_faults() {
         link_up: false,
         next_seq: 1,
         started,
+        logs_kept: 0,
     };
     let outcome = soak.run().await;
     // Let late duplicates land before counting (they change no verdict).
     let _ = soak.read_agent(Duration::from_millis(200)).await;
+    soak.keep_log();
     let failures = soak.report(&outcome);
     if !failures.is_empty() {
         eprintln!("agent stderr (tail):\n{}", soak.stderr_tail());
