@@ -50,13 +50,7 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             tokio::time::sleep(Duration::from_secs(2)).await;
-            client
-                .execute(SetFunctionality {
-                    fun: Functionality::Full,
-                    reset: false,
-                })
-                .await
-                .map_err(|e| e.to_string())
+            radio_on(&client).await
         }
         Rung::ModuleReset => {
             let client = open(profile).await?;
@@ -72,6 +66,34 @@ pub async fn take(profile: &Profile, rung: Rung) -> Result<(), String> {
         }
         Rung::PowerCycle => power_cycle(profile).await,
     }
+}
+
+/// How often the radio reset tries `AT+CFUN=1`.
+const RADIO_ON_TRIES: u32 = 3;
+
+/// `AT+CFUN=1`, tried [`RADIO_ON_TRIES`] times a second apart: after the reset's `AT+CFUN=0`
+/// a radio left off keeps the device off the network (every connect then waits out the
+/// registration timeout) until the ladder climbs to a module reset. The soak saw it: one
+/// `ERROR` here cost two minutes.
+async fn radio_on(client: &Client) -> Result<(), String> {
+    let mut last = String::new();
+    for attempt in 1..=RADIO_ON_TRIES {
+        match client
+            .execute(SetFunctionality {
+                fun: Functionality::Full,
+                reset: false,
+            })
+            .await
+        {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                tracing::warn!(attempt, "AT+CFUN=1: {e}");
+                last = e.to_string();
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Err(last)
 }
 
 async fn open(profile: &Profile) -> Result<Client, String> {

@@ -326,3 +326,26 @@ async fn nat_above_keepalive() {
     get_arrives(&c, &mut a, Which::Onenet, "temp").await;
     assert_eq!(a.terminate(T).await.unwrap(), 0);
 }
+
+/// The radio reset turns the radio back on even when the first `AT+CFUN=1` is refused: a
+/// radio left off would keep every connect waiting out the registration timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_radio_reset_retries_the_radio_on() {
+    use quectel_mqtt::commands::RegistrationQuery;
+    let c = start(Which::Huawei, 0, None).await.unwrap();
+    let profile = agent::profile::Profile::load(&c.profile).unwrap();
+    let step = tokio::spawn(async move {
+        agent::recovery::take(&profile, agent::supervisor::Rung::RadioReset).await
+    });
+    // The step sleeps 2 s between AT+CFUN=0 and AT+CFUN=1: refuse the next command then.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    c.modem.inject(Fault::Error(1));
+    step.await.unwrap().unwrap();
+    let port = quectel_mqtt::driver::open_serial_async(&c.pty, 115_200)
+        .await
+        .unwrap();
+    let (module, _task) = quectel_mqtt::driver::Client::spawn(port);
+    // The emulated network registers the module while its radio is on, and only then.
+    let reg = module.execute(RegistrationQuery).await.unwrap();
+    assert!(reg.status.is_registered(), "{reg:?}");
+}
