@@ -139,8 +139,13 @@ pub struct Tapped<S> {
 /// (before its pacing); down times are when they left the line.
 struct Trace {
     file: std::io::BufWriter<std::fs::File>,
-    start: std::time::Instant,
+    start: Instant,
+    /// A secret-bearing command line is being hidden until its CR (it may span chunks).
+    hiding: bool,
 }
+
+/// Commands whose parameters carry credentials: a trace keeps only their names.
+const SECRET_BEARING: [&str; 3] = ["AT+QMTCONN=", "AT+QMTCFG=", "AT+QSSLCFG="];
 
 impl Trace {
     fn from_env() -> Option<Trace> {
@@ -152,24 +157,58 @@ impl Trace {
             .ok()?;
         Some(Trace {
             file: std::io::BufWriter::new(file),
-            start: std::time::Instant::now(),
+            start: Instant::now(),
+            hiding: false,
         })
     }
 
     fn record(&mut self, dir: char, bytes: &[u8]) {
         use std::io::Write;
         let ms = self.start.elapsed().as_secs_f64() * 1000.0;
-        let mut text = bytes.escape_ascii().to_string();
-        // Credentials cross the line in these commands; a trace keeps only their names.
-        for secret_bearing in ["AT+QMTCONN=", "AT+QMTCFG=", "AT+QSSLCFG="] {
-            if let Some(at) = text.find(secret_bearing) {
-                text.truncate(at + secret_bearing.len());
-                text.push_str("(parameters not traced)");
-            }
-        }
+        let text = if dir == '>' {
+            hide_secrets(&mut self.hiding, bytes)
+        } else {
+            bytes.escape_ascii().to_string()
+        };
         let _ = writeln!(self.file, "{ms:10.3} {dir} {} {text}", bytes.len());
         let _ = self.file.flush();
     }
+}
+
+/// Host bytes as text, the parameters of secret-bearing commands left out up to their CR;
+/// `hiding` carries a command cut by the chunk's end over to the next chunk.
+fn hide_secrets(hiding: &mut bool, bytes: &[u8]) -> String {
+    const HIDDEN: &str = "(parameters not traced)";
+    let mut text = String::new();
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        if *hiding {
+            text.push_str(HIDDEN);
+            match rest.iter().position(|&b| b == b'\r') {
+                Some(cr) => {
+                    *hiding = false;
+                    rest = &rest[cr..];
+                }
+                None => return text,
+            }
+        }
+        let names_end = SECRET_BEARING
+            .iter()
+            .filter_map(|c| {
+                rest.windows(c.len())
+                    .position(|w| w == c.as_bytes())
+                    .map(|at| at + c.len())
+            })
+            .min();
+        let Some(end) = names_end else {
+            text.push_str(&rest.escape_ascii().to_string());
+            break;
+        };
+        text.push_str(&rest[..end].escape_ascii().to_string());
+        *hiding = true;
+        rest = &rest[end..];
+    }
+    text
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Tapped<S> {
@@ -279,5 +318,22 @@ mod tests {
         assert!(s.written_at.is_empty(), "a refused publish holds no slot");
         assert_eq!((s.slots, s.exchanges), (2, 1));
         assert_eq!(s.to_module, 26 + 28 + 26);
+    }
+
+    #[test]
+    fn a_trace_never_shows_credentials_even_split_across_chunks() {
+        let mut hiding = false;
+        let first = hide_secrets(&mut hiding, b"AT\rAT+QMTCONN=0,\"dev\",\"user\",\"pass");
+        let second = hide_secrets(&mut hiding, b"word\"\rAT+QMTPUBEX=0,1,1,0,\"t\",2\r");
+        assert_eq!(first, "AT\\rAT+QMTCONN=(parameters not traced)");
+        assert_eq!(
+            second,
+            "(parameters not traced)\\rAT+QMTPUBEX=0,1,1,0,\\\"t\\\",2\\r"
+        );
+        let cfg = hide_secrets(
+            &mut hiding,
+            b"AT+QMTCFG=\"aliauth\",0,\"pk\",\"dn\",\"s3cret\"\r",
+        );
+        assert!(!cfg.contains("s3cret") && !hiding, "{cfg}");
     }
 }

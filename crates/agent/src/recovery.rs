@@ -91,7 +91,9 @@ async fn radio_on(client: &Client) -> Result<(), String> {
                 last = e.to_string();
             }
         }
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if attempt < RADIO_ON_TRIES {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
     Err(last)
 }

@@ -84,7 +84,7 @@ pub fn packet_timeouts(profile: &Profile) -> PacketTimeouts {
 /// commands. At most 120 s (the range every firmware with the option takes).
 pub fn edit_timeout_s(profile: &Profile) -> u16 {
     let baud = u64::from(profile.module.baud.max(1));
-    let payload_s = (2 * 1_500 * 10u64).div_ceil(baud);
+    let payload_s = (2 * quectel_mqtt::MAX_PAYLOAD as u64 * 10).div_ceil(baud);
     let floor = payload_s.clamp(5, 120) as u16;
     profile
         .agent
